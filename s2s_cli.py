@@ -1,0 +1,316 @@
+"""`s2s`: the command line. Each subcommand parses its options and calls one library function."""
+import argparse
+import json
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from data_prep.errors import S2SError
+
+log = logging.getLogger("s2s")
+
+
+def _add_store(p: argparse.ArgumentParser) -> None:
+    from seq2seq.store import DEFAULT_STORE
+
+    p.add_argument("--store", type=Path, default=DEFAULT_STORE,
+                   help="model store directory (default: $S2S_STORE or %(default)s)")
+
+
+def _add_version_choice(p: argparse.ArgumentParser) -> None:
+    _add_store(p)
+    p.add_argument("--version", help="version id (default: the best-BLEU version for the language pair)")
+    p.add_argument("--source-lang", help="source language code, to pick the default version")
+    p.add_argument("--target-lang", help="target language code, to pick the default version")
+
+
+def _pick_version(args: argparse.Namespace):
+    from seq2seq.store import ModelStore
+
+    store = ModelStore(args.store)
+    if args.version:
+        return store.get(args.version)
+    if args.source_lang and args.target_lang:
+        return store.default_for(args.source_lang, args.target_lang)
+    pairs = store.pairs()
+    if len(pairs) == 1:
+        return store.default_for(*pairs[0])
+    raise S2SError(f"{args.store} holds {len(pairs)} language pairs; give --version, or "
+                   "--source-lang and --target-lang")
+
+
+def cmd_demo_corpus(args: argparse.Namespace) -> None:
+    from data_prep.demo_corpus import DemoCorpusConfig, write_demo_corpus
+
+    config = DemoCorpusConfig(seed=args.seed, train=args.train, dev=args.dev, test=args.test)
+    for split, (src, trg) in write_demo_corpus(args.output, config).items():
+        print(f"{split}: {src} {trg}")
+
+
+def cmd_prepare(args: argparse.Namespace) -> None:
+    from data_prep.clean import CleanConfig
+    from data_prep.prepare import PrepareConfig, prepare
+    from data_prep.subwords import SubwordConfig
+
+    config = PrepareConfig(
+        source=args.source, target=args.target, source_lang=args.source_lang, target_lang=args.target_lang,
+        output=args.output, dev_source=args.dev_source, dev_target=args.dev_target,
+        clean=CleanConfig(max_chars=args.max_chars, max_length_ratio=args.max_length_ratio),
+        subwords=SubwordConfig(vocab_size=args.vocab_size), max_seq_len=args.max_seq_len,
+        dev_size=args.dev_size, seed=args.seed, force=args.force)
+    manifest = prepare(config)
+    for split, report in manifest["splits"].items():
+        print(f"{split}: kept {report['kept']} of {report['read']} pairs; dropped {report['dropped'] or 'none'}")
+    print(f"prepared data in {args.output}")
+
+
+def cmd_train(args: argparse.Namespace, sockeye_args: list[str]) -> None:
+    from seq2seq.train import TrainConfig, train
+
+    summary = train(TrainConfig(prepared=args.prepared, output=args.output, preset=args.preset,
+                                sockeye_args=tuple(sockeye_args), seed=args.seed, force=args.force))
+    last = summary["checkpoints"][-1] if summary["checkpoints"] else {}
+    print(f"trained {summary['updates']} updates into {args.output}; "
+          f"last validation BLEU {last.get('validation_bleu', 'n/a')}")
+
+
+def _load_translator(args: argparse.Namespace):
+    """A Translator for --run (a training run) or for a published version."""
+    from seq2seq.run_dir import RunDir
+    from seq2seq.translator import DecodeConfig, Translator
+
+    decode = DecodeConfig(beam_size=args.beam_size)
+    if getattr(args, "run", None):
+        run = RunDir(args.run)
+        run.read_summary()
+        return Translator(run.model, run.subword_model, decode), str(args.run)
+    version = _pick_version(args)
+    return Translator(version.model_dir, version.subword_model, decode), version.id
+
+
+def cmd_evaluate(args: argparse.Namespace) -> None:
+    from seq2seq.evaluate import evaluate
+
+    translator, name = _load_translator(args)
+    result = evaluate(translator, args.source, args.reference)
+    s = result.scores
+    print(f"{name} on {result.name} ({s.sentences} sentences): BLEU {s.bleu:.2f}  chrF {s.chrf:.2f}")
+    print(f"BLEU signature: {s.bleu_signature}")
+    print(f"chrF signature: {s.chrf_signature}")
+
+
+def cmd_publish(args: argparse.Namespace) -> None:
+    from seq2seq.evaluate import evaluate
+    from seq2seq.run_dir import RunDir
+    from seq2seq.store import publish
+    from seq2seq.translator import Translator
+
+    run = RunDir(args.run)
+    run.read_summary()
+    result = evaluate(Translator(run.model, run.subword_model), args.test_source, args.test_target)
+    version = publish(args.run, args.store, result)
+    print(f"published {version.id} to {args.store}: BLEU {result.scores.bleu:.2f} "
+          f"chrF {result.scores.chrf:.2f} on {result.name}")
+    print(f"BLEU signature: {result.scores.bleu_signature}")
+
+
+def cmd_translate(args: argparse.Namespace) -> None:
+    from data_prep.corpus import read_lines
+
+    translator, name = _load_translator(args)
+    log.info("translating with %s", name)
+    lines = read_lines(args.input) if args.input else (line.rstrip("\r\n") for line in sys.stdin)
+    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
+    try:
+        for translation in translator.translate_stream(lines):
+            out.write(translation + "\n")
+            out.flush()
+    finally:
+        if args.output:
+            out.close()
+
+
+def cmd_models(args: argparse.Namespace) -> None:
+    from seq2seq.store import ModelStore
+
+    store = ModelStore(args.store)
+    versions = store.versions()
+    defaults = {store.default_for(*pair).id for pair in store.pairs()}
+    if args.json:
+        print(json.dumps([dict(v.info, default=v.id in defaults) for v in versions], indent=2))
+        return
+    if not versions:
+        print(f"no versions in {args.store}")
+    for v in versions:
+        mark = "*" if v.id in defaults else " "
+        print(f"{mark} {v.id}  {v.pair[0]}->{v.pair[1]}  BLEU {v.bleu:6.2f}  chrF {v.info['test']['chrf']:6.2f}  "
+              f"{v.info['test']['name']}  {v.info['created']}")
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    from serve.config import ServeConfig
+    from serve.server import run_server
+
+    run_server(ServeConfig(store=args.store, version=args.version), host=args.host, port=args.port,
+               workers=args.workers, threads=args.threads, timeout=args.timeout)
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from serve.demo import DemoConfig, run_demo
+
+    result = run_demo(DemoConfig(workdir=args.workdir, seed=args.seed))
+    answer = result["answer"]
+    print("\nPOST /v1/translate " + json.dumps({"q": result["request"], "source": "en", "target": "de"},
+                                                ensure_ascii=False))
+    print(json.dumps(answer, indent=2, ensure_ascii=False))
+    for source, translation in zip(result["request"], answer["translations"]):
+        print(f"  {source}  ->  {translation}")
+    print(f"version {answer['version']}: test BLEU {result['test_bleu']:.2f} ({result['bleu_signature']})")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from data_prep.clean import CleanConfig
+    from data_prep.demo_corpus import DemoCorpusConfig
+    from data_prep.prepare import PrepareConfig
+    from data_prep.subwords import SubwordConfig
+    from seq2seq.presets import PRESETS
+    from seq2seq.translator import DecodeConfig
+
+    parser = argparse.ArgumentParser(
+        prog="s2s", description="Train neural machine translation models with Sockeye, publish "
+        "BLEU-scored model versions, and serve them over REST.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    d = DemoCorpusConfig()
+    p = sub.add_parser("demo-corpus", help="write the synthetic English-to-German demo corpus",
+                       description="Write train/dev/test files of a synthetic English-to-German-like "
+                       "language pair, deterministic from --seed.")
+    p.add_argument("output", type=Path, help="directory for SPLIT.en and SPLIT.de files")
+    p.add_argument("--seed", type=int, default=d.seed, help="random seed (default: %(default)s)")
+    p.add_argument("--train", type=int, default=d.train, help="training pairs (default: %(default)s)")
+    p.add_argument("--dev", type=int, default=d.dev, help="dev pairs (default: %(default)s)")
+    p.add_argument("--test", type=int, default=d.test, help="test pairs (default: %(default)s)")
+    p.set_defaults(func=cmd_demo_corpus)
+
+    c, sw = CleanConfig(), SubwordConfig()
+    pc = PrepareConfig(Path(), Path(), "", "", Path())
+    p = sub.add_parser("prepare", help="clean, learn subwords and binarize a parallel corpus",
+                       description="Clean a sentence-aligned corpus, train one joint SentencePiece model, "
+                       "encode the corpus and binarize it for Sockeye. Writes OUTPUT/manifest.json with what "
+                       "was kept and dropped. OUTPUT appears only when everything succeeded.")
+    p.add_argument("--source", type=Path, required=True, help="source-language file (UTF-8, optionally .gz)")
+    p.add_argument("--target", type=Path, required=True, help="target-language file, line-aligned with --source")
+    p.add_argument("--source-lang", required=True, help="source language code, e.g. en")
+    p.add_argument("--target-lang", required=True, help="target language code, e.g. de")
+    p.add_argument("--output", "-o", type=Path, required=True, help="prepared directory to create")
+    p.add_argument("--dev-source", type=Path, help="dev set source file (default: hold out --dev-size pairs)")
+    p.add_argument("--dev-target", type=Path, help="dev set target file")
+    p.add_argument("--dev-size", type=int, default=pc.dev_size,
+                   help="pairs held out as the dev set when none is given, at most a tenth (default: %(default)s)")
+    p.add_argument("--vocab-size", type=int, default=sw.vocab_size,
+                   help="SentencePiece vocabulary size (default: %(default)s)")
+    p.add_argument("--max-chars", type=int, default=c.max_chars,
+                   help="drop pairs with a side longer than this (default: %(default)s)")
+    p.add_argument("--max-length-ratio", type=float, default=c.max_length_ratio,
+                   help="drop pairs whose character lengths differ by more than this factor (default: %(default)s)")
+    p.add_argument("--max-seq-len", type=int, default=pc.max_seq_len,
+                   help="drop pairs longer than this many subwords (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=pc.seed, help="seed for the dev hold-out (default: %(default)s)")
+    p.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
+    p.set_defaults(func=cmd_prepare)
+
+    p = sub.add_parser("train", help="train a Sockeye transformer on prepared data",
+                       description="Train a Sockeye transformer. Any option not listed here is passed to "
+                       "sockeye-train and overrides the preset, e.g. `--max-updates 200`. BLEU on the dev set "
+                       "is reported at each checkpoint.",
+                       epilog="presets: " + "; ".join(f"{n}: {pr.description}" for n, pr in PRESETS.items()))
+    p.add_argument("prepared", type=Path, help="directory written by `s2s prepare`")
+    p.add_argument("--output", "-o", type=Path, required=True, help="run directory to create")
+    p.add_argument("--preset", choices=sorted(PRESETS), default="tiny", help="model size (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=1, help="random seed (default: %(default)s)")
+    p.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
+    p.set_defaults(func=cmd_train)
+
+    decode = DecodeConfig()
+    p = sub.add_parser("evaluate", help="translate a test set and score it with sacreBLEU",
+                       description="Translate a test set and print sacreBLEU BLEU and chrF with their signatures.")
+    p.add_argument("--run", type=Path, help="a training run directory (instead of a published version)")
+    _add_version_choice(p)
+    p.add_argument("--source", type=Path, required=True, help="test source file")
+    p.add_argument("--reference", type=Path, required=True, help="test reference file")
+    p.add_argument("--beam-size", type=int, default=decode.beam_size, help="beam size (default: %(default)s)")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("publish", help="score a training run on a test set and publish it as a model version",
+                       description="Evaluate a finished run on a test set, then copy it into the store as an "
+                       "immutable version whose version.json records the scores and provenance.")
+    p.add_argument("run", type=Path, help="run directory written by `s2s train`")
+    _add_store(p)
+    p.add_argument("--test-source", type=Path, required=True, help="test source file")
+    p.add_argument("--test-target", type=Path, required=True, help="test reference file")
+    p.set_defaults(func=cmd_publish)
+
+    p = sub.add_parser("translate", help="translate stdin or a file, one sentence per line",
+                       description="Translate one sentence per line with a published version (default: the "
+                       "best-BLEU version for the language pair) or a training run.")
+    p.add_argument("--run", type=Path, help="a training run directory (instead of a published version)")
+    _add_version_choice(p)
+    p.add_argument("--input", "-i", type=Path, help="input file (default: stdin)")
+    p.add_argument("--output", "-o", type=Path, help="output file (default: stdout)")
+    p.add_argument("--beam-size", type=int, default=decode.beam_size, help="beam size (default: %(default)s)")
+    p.set_defaults(func=cmd_translate)
+
+    p = sub.add_parser("models", help="list the versions in a model store",
+                       description="List published versions with their test scores; * marks each pair's default.")
+    _add_store(p)
+    p.add_argument("--json", action="store_true", help="print version.json contents as JSON")
+    p.set_defaults(func=cmd_models)
+
+    p = sub.add_parser("serve", help="serve the store's versions over REST with gunicorn",
+                       description="Serve translations over REST: /v1/translate, /v1/models, and SageMaker's "
+                       "/ping and /invocations.")
+    _add_store(p)
+    p.add_argument("--version", help="the version /invocations uses (default: the best of the only pair)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
+    p.add_argument("--port", type=int, default=8080, help="port (default: %(default)s)")
+    p.add_argument("--workers", type=int, default=1, help="gunicorn worker processes (default: %(default)s)")
+    p.add_argument("--threads", type=int, default=4, help="threads per worker (default: %(default)s)")
+    p.add_argument("--timeout", type=int, default=60, help="request timeout in seconds (default: %(default)s)")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("demo", help="run the whole path on the generated demo corpus",
+                       description="Generate the demo corpus, prepare it, train `tiny`, evaluate, publish, "
+                       "serve on 127.0.0.1, send one /v1/translate request and print the answer.")
+    p.add_argument("--workdir", type=Path, default=Path("demo"), help="working directory (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=1, help="corpus and training seed (default: %(default)s)")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "train":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # SIGTERM unwinds like Ctrl-C, so that partial outputs are removed on the way out.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    try:
+        if args.command == "train":
+            args.func(args, extra)
+        else:
+            args.func(args)
+    except S2SError as e:
+        print(f"s2s {args.command}: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"s2s {args.command}: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

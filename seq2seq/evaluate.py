@@ -1,0 +1,48 @@
+"""`s2s evaluate`: translate a test set and score it with sacreBLEU."""
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm import tqdm
+
+from data_prep.corpus import file_sha256, read_parallel
+from data_prep.errors import S2SError
+from seq2seq.scoring import Scores, score
+from seq2seq.translator import Translator
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TestResult:
+    name: str
+    source_sha256: str
+    reference_sha256: str
+    scores: Scores
+
+
+def test_set_name(source: Path) -> str:
+    """`test_2016_flickr.en.gz` -> `test_2016_flickr`."""
+    name = source.name.removesuffix(".gz")
+    return name.rsplit(".", 1)[0] if "." in name else name
+
+
+def evaluate(translator: Translator, source: Path, reference: Path, name: str | None = None) -> TestResult:
+    """Translates `source` and scores it against `reference` (plain or .gz)."""
+    pairs = list(read_parallel(source, reference))
+    if not pairs:
+        raise S2SError(f"{source}: the test set is empty")
+    sources = [src for src, _ in pairs]
+    references = [ref.strip() for _, ref in pairs]
+    chunk = 64
+    hypotheses: list[str] = []
+    with tqdm(total=len(sources), unit="sent", desc=f"translating {source.name}", leave=False,
+              disable=None) as bar:
+        for start in range(0, len(sources), chunk):
+            hypotheses += translator.translate(sources[start:start + chunk])
+            bar.update(min(chunk, len(sources) - start))
+    result = TestResult(name=name or test_set_name(source), source_sha256=file_sha256(source),
+                        reference_sha256=file_sha256(reference), scores=score(hypotheses, references))
+    logger.info("%s: BLEU %.2f chrF %.2f on %d sentences", result.name, result.scores.bleu,
+                result.scores.chrf, result.scores.sentences)
+    return result

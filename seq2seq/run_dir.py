@@ -1,0 +1,30 @@
+"""The layout of a training run's directory: the one place that names its files."""
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from data_prep.errors import S2SError
+
+
+@dataclass(frozen=True)
+class RunDir:
+    root: Path
+
+    @property
+    def model(self) -> Path:
+        """Sockeye's output folder."""
+        return self.root / "model"
+
+    @property
+    def subword_model(self) -> Path:
+        return self.root / "sentencepiece.model"
+
+    @property
+    def summary(self) -> Path:
+        """run.json: what was trained, on what, and how each checkpoint scored."""
+        return self.root / "run.json"
+
+    def read_summary(self) -> dict:
+        if not self.summary.is_file():
+            raise S2SError(f"{self.root}: not a finished training run (no run.json); run `s2s train` first")
+        return json.loads(self.summary.read_text(encoding="utf-8"))

@@ -1,0 +1,126 @@
+"""`s2s train`: a Sockeye transformer from a prepared directory, scored at each checkpoint."""
+import json
+import logging
+import shutil
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from data_prep.errors import S2SError
+from data_prep.prepare import PreparedDir
+from data_prep.subwords import Subwords
+from seq2seq.presets import get_preset
+from seq2seq.run_dir import RunDir
+from seq2seq.scoring import score
+
+logger = logging.getLogger(__name__)
+
+# Sockeye's checkpoint decoder translates this many dev sentences at each checkpoint.
+DEFAULT_DEV_SENTENCES = 200
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    prepared: Path
+    output: Path
+    preset: str = "tiny"
+    sockeye_args: tuple[str, ...] = ()  # passed through to sockeye-train; they win over the preset
+    dev_sentences: int = DEFAULT_DEV_SENTENCES
+    seed: int = 1
+    force: bool = False
+
+
+def sockeye_arguments(config: TrainConfig, prepared: PreparedDir, run: RunDir) -> list[str]:
+    """The full sockeye-train command line that this configuration stands for."""
+    import torch
+
+    args = [
+        "--prepared-data", str(prepared.sockeye_data),
+        "--validation-source", str(prepared.text("dev", "source", subwords=True)),
+        "--validation-target", str(prepared.text("dev", "target", subwords=True)),
+        "--output", str(run.model),
+        "--shared-vocab",
+        "--decode-and-evaluate", str(config.dev_sentences),
+        "--seed", str(config.seed),
+        *get_preset(config.preset).sockeye_args,
+    ]
+    if not torch.cuda.is_available():
+        args.append("--use-cpu")
+    return args + list(config.sockeye_args)
+
+
+class CheckpointScorer:
+    """Sockeye's metrics hook: adds sacreBLEU on detokenized text to each checkpoint.
+
+    Sockeye's own BLEU is computed on SentencePiece pieces, which flatters a model; this
+    one decodes the checkpoint decoder's output and scores it the way `s2s evaluate` does.
+    """
+
+    def __init__(self, run: RunDir, subwords: Subwords):
+        self.run = run
+        self.subwords = subwords
+        self.checkpoints: list[dict] = []
+
+    def __call__(self, metrics: dict, checkpoint: int) -> None:
+        from sockeye import constants as C
+
+        output = self.run.model / C.DECODE_OUT_NAME.format(checkpoint=checkpoint).format(factor=0)
+        references = self.run.model / C.DECODE_REF_NAME.format(factor=0)
+        entry = {"checkpoint": checkpoint, "train_perplexity": round(metrics["perplexity-train"], 3),
+                 "validation_perplexity": round(metrics["perplexity-val"], 3)}
+        if output.is_file():
+            hyps = [self.subwords.decode(line.rstrip("\n")) for line in open(output, encoding="utf-8")]
+            refs = [self.subwords.decode(line.rstrip("\n")) for line in open(references, encoding="utf-8")]
+            scores = score(hyps, refs)
+            entry.update(validation_bleu=scores.bleu, validation_chrf=scores.chrf)
+        self.checkpoints.append(entry)
+        logger.info("checkpoint %d: %s", checkpoint,
+                    " ".join(f"{k}={v}" for k, v in entry.items() if k != "checkpoint"))
+
+
+def train(config: TrainConfig) -> dict:
+    """Trains, then writes run.json next to the model; returns its contents."""
+    from sockeye import arguments
+    from sockeye import train as sockeye_train
+    import torch
+
+    prepared = PreparedDir(config.prepared)
+    manifest = prepared.read_manifest()
+    if not prepared.has_dev():
+        raise S2SError(f"{config.prepared}: has no dev set to validate on; run `s2s prepare` again")
+    run = RunDir(config.output)
+    if run.root.exists():
+        if not config.force:
+            raise S2SError(f"{run.root}: already exists; choose another output or pass --force to replace it")
+        shutil.rmtree(run.root)
+    run.root.mkdir(parents=True)
+    shutil.copyfile(prepared.subword_model, run.subword_model)
+
+    argv = sockeye_arguments(config, prepared, run)
+    parser = arguments.ConfigArgumentParser(prog="sockeye-train")
+    arguments.add_train_cli_args(parser)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit:
+        raise S2SError(f"Sockeye rejected the training options {config.sockeye_args}; "
+                       "see `sockeye-train --help`") from None
+    scorer = CheckpointScorer(run, Subwords(run.subword_model))
+    logger.info("training preset %r: sockeye-train %s", config.preset, " ".join(argv))
+    with warnings.catch_warnings():
+        # Tracing the decoder on torch 2.x warns on every checkpoint; it is harmless.
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        state = sockeye_train.train(args, custom_metrics_logger=scorer)
+
+    summary = {
+        "source_lang": manifest["source_lang"],
+        "target_lang": manifest["target_lang"],
+        "preset": config.preset,
+        "sockeye_args": argv,
+        "train_data_sha256": manifest["train_data_sha256"],
+        "prepared": str(prepared.root.resolve()),
+        "updates": state.updates,
+        "best_checkpoint": state.best_checkpoint,
+        "checkpoints": scorer.checkpoints,
+    }
+    run.summary.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    return summary

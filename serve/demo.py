@@ -1,0 +1,90 @@
+"""`s2s demo`: the whole path on the generated corpus, from raw text to a served translation."""
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from data_prep.demo_corpus import DemoCorpusConfig, write_demo_corpus
+from data_prep.errors import S2SError
+from data_prep.prepare import PrepareConfig, prepare
+from data_prep.subwords import SubwordConfig
+from seq2seq.evaluate import evaluate
+from seq2seq.store import publish
+from seq2seq.train import TrainConfig, train
+from seq2seq.translator import Translator
+
+logger = logging.getLogger(__name__)
+
+DEMO_SENTENCES = ["The small dog sees a red car.", "Today my mother buys three green apples."]
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    workdir: Path
+    seed: int = 1
+    # The demo grammar has about 1,100 distinct subwords; a larger vocabulary cannot be filled.
+    vocab_size: int = 1000
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_ready(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise S2SError(f"the server exited with code {process.returncode} before it was ready")
+        try:
+            with urllib.request.urlopen(url + "/ping", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise S2SError(f"the server at {url} was not ready after {timeout:.0f} s")
+
+
+def post_json(url: str, body: dict) -> dict:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read())
+
+
+def run_demo(config: DemoConfig) -> dict:
+    """Generates, prepares, trains, evaluates, publishes, serves and translates; returns the answer."""
+    work = config.workdir
+    corpus = write_demo_corpus(work / "corpus", DemoCorpusConfig(seed=config.seed))
+    prepare(PrepareConfig(source=corpus["train"][0], target=corpus["train"][1], source_lang="en",
+                          target_lang="de", output=work / "prepared", dev_source=corpus["dev"][0],
+                          dev_target=corpus["dev"][1], subwords=SubwordConfig(vocab_size=config.vocab_size),
+                          force=True))
+    train(TrainConfig(prepared=work / "prepared", output=work / "run", preset="tiny", seed=config.seed,
+                      force=True))
+    run_model = Translator(work / "run" / "model", work / "run" / "sentencepiece.model")
+    result = evaluate(run_model, *corpus["test"])
+    version = publish(work / "run", work / "models", result)
+    logger.info("published %s with BLEU %.2f", version.id, result.scores.bleu)
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen([sys.executable, "-m", "s2s_cli", "serve", "--store", str(work / "models"),
+                               "--version", version.id, "--port", str(port)], env=os.environ.copy())
+    try:
+        wait_until_ready(url, server)
+        answer = post_json(url + "/v1/translate", {"q": DEMO_SENTENCES, "source": "en", "target": "de"})
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+    return {"request": DEMO_SENTENCES, "answer": answer, "test_bleu": result.scores.bleu,
+            "bleu_signature": result.scores.bleu_signature}

@@ -25,21 +25,6 @@ def _add_version_choice(p: argparse.ArgumentParser) -> None:
     p.add_argument("--target-lang", help="target language code, to pick the default version")
 
 
-def _pick_version(args: argparse.Namespace):
-    from seq2seq.store import ModelStore
-
-    store = ModelStore(args.store)
-    if args.version:
-        return store.get(args.version)
-    if args.source_lang and args.target_lang:
-        return store.default_for(args.source_lang, args.target_lang)
-    pairs = store.pairs()
-    if len(pairs) == 1:
-        return store.default_for(*pairs[0])
-    raise S2SError(f"{args.store} holds {len(pairs)} language pairs; give --version, or "
-                   "--source-lang and --target-lang")
-
-
 def cmd_demo_corpus(args: argparse.Namespace) -> None:
     from data_prep.demo_corpus import DemoCorpusConfig, write_demo_corpus
 
@@ -85,7 +70,9 @@ def _load_translator(args: argparse.Namespace):
         run = RunDir(args.run)
         run.read_summary()
         return Translator(run.model, run.subword_model, decode), str(args.run)
-    version = _pick_version(args)
+    from seq2seq.store import ModelStore
+
+    version = ModelStore(args.store).select(args.version, args.source_lang, args.target_lang)
     return Translator(version.model_dir, version.subword_model, decode), version.id
 
 

@@ -84,35 +84,32 @@ def prepare(config: PrepareConfig) -> dict:
     inputs = {"train_source": config.source, "train_target": config.target}
     if config.dev_source is not None:
         inputs.update(dev_source=config.dev_source, dev_target=config.dev_target)
-    for path in inputs.values():
-        if not path.is_file():
-            raise S2SError(f"{path}: no such file")
     with atomic.directory(config.output, force=config.force) as tmp:
         out = PreparedDir(tmp)
         if config.dev_source is not None:
-            reports = {"train": _clean_split(config.source, config.target, out, "train", config.clean),
-                       "dev": _clean_split(config.dev_source, config.dev_target, out, "dev", config.clean)}
+            reports = {
+                "train": _write_clean(read_parallel(config.source, config.target), out, "train", config.clean),
+                "dev": _write_clean(read_parallel(config.dev_source, config.dev_target), out, "dev", config.clean),
+            }
         else:
             reports = _clean_and_hold_out(config, out)
-        for split, report in reports.items():
-            if report.kept == 0:
-                raise S2SError(f"{split} set: no sentence pair is left after cleaning (read {report.read}, "
-                               f"dropped {report.dropped}); check the input files")
+        _require_pairs(reports)
         logger.info("training SentencePiece (%d pieces) on %d pairs", config.subwords.vocab_size,
                     reports["train"].kept)
         subwords = train_subwords([out.text("train", "source"), out.text("train", "target")],
                                   out.subword_model, config.subwords)
         for split, report in reports.items():
             _encode_split(subwords, out, split, config.max_seq_len, report)
+        _require_pairs(reports)
         _run_sockeye_prepare(out, config.max_seq_len)
         _remove_unencoded_train_text(out)
+        hashes = {name: file_sha256(path) for name, path in inputs.items()}
         manifest = {
             "source_lang": config.source_lang,
             "target_lang": config.target_lang,
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "inputs": {name: {"path": str(path.resolve()), "sha256": file_sha256(path)}
-                       for name, path in inputs.items()},
-            "train_data_sha256": _combined_hash([file_sha256(config.source), file_sha256(config.target)]),
+            "inputs": {name: {"path": str(path.resolve()), "sha256": hashes[name]} for name, path in inputs.items()},
+            "train_data_sha256": _combined_hash([hashes["train_source"], hashes["train_target"]]),
             "splits": {split: asdict(report) for split, report in reports.items()},
             "clean": asdict(config.clean),
             "subwords": asdict(config.subwords) | {"pieces": subwords.piece_count},
@@ -122,8 +119,11 @@ def prepare(config: PrepareConfig) -> dict:
     return manifest
 
 
-def _clean_split(source: Path, target: Path, out: PreparedDir, split: str, config: CleanConfig) -> SplitReport:
-    return _write_clean(read_parallel(source, target), out, split, config)
+def _require_pairs(reports: dict[str, SplitReport]) -> None:
+    for split, report in reports.items():
+        if report.kept == 0:
+            raise S2SError(f"{split} set: no sentence pair is left after cleaning (read {report.read}, "
+                           f"dropped {report.dropped}); check the input files")
 
 
 def _clean_and_hold_out(config: PrepareConfig, out: PreparedDir) -> dict[str, SplitReport]:

@@ -150,3 +150,16 @@ class ModelStore:
             raise VersionNotFound(f"no version translates {source_lang}->{target_lang} in {self.root}; "
                                   f"pairs available: {', '.join('-'.join(p) for p in self.pairs()) or 'none'}")
         return max(candidates, key=lambda v: (v.bleu, v.info["created"]))
+
+    def select(self, version_id: str | None = None, source_lang: str | None = None,
+               target_lang: str | None = None) -> Version:
+        """A version by id; else a pair's default; else the default of the store's only pair."""
+        if version_id:
+            return self.get(version_id)
+        if source_lang and target_lang:
+            return self.default_for(source_lang, target_lang)
+        pairs = self.pairs()
+        if len(pairs) != 1:
+            raise VersionNotFound(f"{self.root} holds {len(pairs)} language pairs; name a version "
+                                  "(--version) or a language pair (--source-lang, --target-lang)")
+        return self.default_for(*pairs[0])

@@ -29,13 +29,7 @@ class Registry:
 
     def invocations(self) -> Version:
         """The version behind SageMaker's /invocations, which carries no language pair."""
-        if self.invocations_version:
-            return self.store.get(self.invocations_version)
-        pairs = self.store.pairs()
-        if len(pairs) != 1:
-            raise VersionNotFound(f"the store holds {len(pairs)} language pairs; start the server with "
-                                  "--version to choose the one /invocations serves")
-        return self.store.default_for(*pairs[0])
+        return self.store.select(self.invocations_version)
 
     def translator(self, version: Version) -> Translator:
         with self._lock:

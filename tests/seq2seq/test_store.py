@@ -1,0 +1,73 @@
+import json
+import shutil
+
+import pytest
+
+from data_prep.errors import S2SError
+from seq2seq.store import VERSION_JSON, ModelStore, VersionNotFound, publish
+
+
+def _fake_version(root, version_id, pair=("en", "de"), bleu=30.0, created="2026-01-01T00:00:00+00:00"):
+    path = root / version_id
+    path.mkdir(parents=True)
+    info = {"id": version_id, "source_lang": pair[0], "target_lang": pair[1], "created": created,
+            "test": {"bleu": bleu, "chrf": 50.0, "name": "t"}, "files": {}}
+    (path / VERSION_JSON).write_text(json.dumps(info))
+
+
+def test_default_is_best_bleu_per_pair_and_hidden_dirs_are_ignored(tmp_path):
+    _fake_version(tmp_path, "a", bleu=30.0)
+    _fake_version(tmp_path, "b", bleu=35.5)
+    _fake_version(tmp_path, "c", pair=("en", "fr"), bleu=40.0)
+    _fake_version(tmp_path, ".d.partial-1", bleu=99.0)
+    store = ModelStore(tmp_path)
+    assert [v.id for v in store.versions()] == ["a", "b", "c"]
+    assert store.default_for("en", "de").id == "b"
+    assert store.default_for("en", "fr").id == "c"
+    assert store.pairs() == [("en", "de"), ("en", "fr")]
+
+
+def test_unknown_pair_and_version_name_what_exists(tmp_path):
+    _fake_version(tmp_path, "a")
+    store = ModelStore(tmp_path)
+    with pytest.raises(VersionNotFound, match="no version translates de->en.*pairs available: en-de"):
+        store.default_for("de", "en")
+    with pytest.raises(VersionNotFound, match="unknown version 'zzz'"):
+        store.get("zzz")
+
+
+def test_verify_detects_a_changed_file(store, tmp_path):
+    copy = tmp_path / "store"
+    shutil.copytree(store, copy)
+    (version,) = ModelStore(copy).versions()
+    params = version.model_dir / "params.best"
+    params.chmod(0o644)
+    with open(params, "ab") as f:
+        f.write(b"\0")
+    with pytest.raises(S2SError, match="params.best is missing or does not match its sha256"):
+        version.verify()
+
+
+def test_crash_mid_publish_leaves_no_version(demo, tmp_path, monkeypatch):
+    import seq2seq.store as module
+
+    workdir, _ = demo
+    (version,) = ModelStore(workdir / "models").versions()
+    from seq2seq.evaluate import TestResult
+    from seq2seq.scoring import Scores
+
+    test = TestResult("t", "0" * 64, "0" * 64, Scores(1.0, 1.0, "sig", "sig", 1))
+    calls = []
+
+    def copy_then_crash(src, dst):
+        calls.append(src)
+        if len(calls) == 3:
+            raise OSError("disk full")
+        return shutil.copyfile(src, dst)
+
+    monkeypatch.setattr(module.shutil, "copyfile", copy_then_crash)
+    target = tmp_path / "store"
+    with pytest.raises(OSError, match="disk full"):
+        publish(workdir / "run", target, test)
+    assert ModelStore(target).versions() == []
+    assert list(target.iterdir()) == []

@@ -12,13 +12,12 @@ import time
 from pathlib import Path
 
 from data_prep.demo_corpus import DemoCorpusConfig, write_demo_corpus
-from data_prep.prepare import PrepareConfig, prepare
-from data_prep.subwords import SubwordConfig
+from data_prep.prepare import prepare
 from seq2seq.evaluate import evaluate
 from seq2seq.run_dir import RunDir
 from seq2seq.train import TrainConfig, train
 from seq2seq.translator import Translator
-from serve.demo import DemoConfig
+from serve.demo import DemoConfig, demo_prepare_config
 
 
 def main() -> None:
@@ -35,10 +34,7 @@ def main() -> None:
     timings["corpus_s"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    prepare(PrepareConfig(source=corpus["train"][0], target=corpus["train"][1], source_lang="en",
-                          target_lang="de", output=workdir / "prepared", dev_source=corpus["dev"][0],
-                          dev_target=corpus["dev"][1], subwords=SubwordConfig(vocab_size=demo.vocab_size),
-                          force=True))
+    prepare(demo_prepare_config(corpus, workdir / "prepared", demo.vocab_size))
     timings["prepare_s"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -48,7 +44,7 @@ def main() -> None:
 
     start = time.perf_counter()
     run = RunDir(workdir / "run")
-    result = evaluate(Translator(run.model, run.subword_model), *corpus["test"])
+    result = evaluate(Translator(run.model, run.root), *corpus["test"])
     timings["evaluate_s"] = time.perf_counter() - start
 
     print(json.dumps({

@@ -16,10 +16,6 @@ class RunDir:
         return self.root / "model"
 
     @property
-    def subword_model(self) -> Path:
-        return self.root / "sentencepiece.model"
-
-    @property
     def summary(self) -> Path:
         """run.json: what was trained, on what, and how each checkpoint scored."""
         return self.root / "run.json"

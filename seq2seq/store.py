@@ -4,7 +4,7 @@ A store is a directory with one sub-directory per version:
 
     STORE/<version id>/
         model/                 Sockeye's files (params.best is a real file, not a link)
-        sentencepiece.model
+        sentencepiece*.model   one joint model, or one per side
         version.json           id, languages, scores, provenance and the sha256 of every file
 
 Publishing happens in a hidden directory that is renamed into place, so a crash never
@@ -21,6 +21,7 @@ from pathlib import Path
 from data_prep import atomic
 from data_prep.corpus import file_sha256
 from data_prep.errors import S2SError
+from data_prep.subwords import SubwordPair
 from seq2seq.evaluate import TestResult
 from seq2seq.run_dir import RunDir
 
@@ -28,7 +29,6 @@ from seq2seq.run_dir import RunDir
 DEFAULT_STORE = Path(os.environ.get("S2S_STORE", "models"))
 VERSION_JSON = "version.json"
 MODEL_DIR = "model"
-SUBWORD_MODEL = "sentencepiece.model"
 # What inference needs from Sockeye's output folder, plus args.yaml as the record of training.
 SOCKEYE_FILES = ("config", "version", "vocab.src.0.json", "vocab.trg.0.json", "params.best", "args.yaml")
 READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
@@ -59,10 +59,6 @@ class Version:
     @property
     def model_dir(self) -> Path:
         return self.path / MODEL_DIR
-
-    @property
-    def subword_model(self) -> Path:
-        return self.path / SUBWORD_MODEL
 
     def verify(self) -> None:
         """Fails if any file differs from the sha256 recorded at publication."""
@@ -95,7 +91,8 @@ def publish(run_dir: Path, store: Path, test: TestResult) -> Version:
         for name in SOCKEYE_FILES:
             # copyfile follows symlinks, so params.best lands as a real file.
             shutil.copyfile(run.model / name, tmp / MODEL_DIR / name)
-        shutil.copyfile(run.subword_model, tmp / SUBWORD_MODEL)
+        for model in SubwordPair.load(run.root).files:
+            shutil.copyfile(model, tmp / model.name)
         info = {
             "id": version_id,
             "source_lang": summary["source_lang"],

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from data_prep.errors import S2SError
 from data_prep.prepare import PreparedDir
-from data_prep.subwords import Subwords
+from data_prep.subwords import Subwords, SubwordPair
 from seq2seq.presets import get_preset
 from seq2seq.run_dir import RunDir
 from seq2seq.scoring import score
@@ -39,11 +39,15 @@ def sockeye_arguments(config: TrainConfig, prepared: PreparedDir, run: RunDir) -
         "--validation-source", str(prepared.text("dev", "source", subwords=True)),
         "--validation-target", str(prepared.text("dev", "target", subwords=True)),
         "--output", str(run.model),
-        "--shared-vocab",
         "--decode-and-evaluate", str(config.dev_sentences),
         "--seed", str(config.seed),
         *get_preset(config.preset).sockeye_args,
     ]
+    if prepared.read_manifest()["subwords"]["joint"]:
+        args.append("--shared-vocab")
+    else:
+        # Tying source and target embeddings needs one vocabulary for both.
+        args += ["--weight-tying-type", "trg_softmax"]
     if not torch.cuda.is_available():
         args.append("--use-cpu")
     return args + list(config.sockeye_args)
@@ -86,15 +90,14 @@ def train(config: TrainConfig) -> dict:
 
     prepared = PreparedDir(config.prepared)
     manifest = prepared.read_manifest()
-    if not prepared.has_dev():
-        raise S2SError(f"{config.prepared}: has no dev set to validate on; run `s2s prepare` again")
     run = RunDir(config.output)
     if run.root.exists():
         if not config.force:
             raise S2SError(f"{run.root}: already exists; choose another output or pass --force to replace it")
         shutil.rmtree(run.root)
     run.root.mkdir(parents=True)
-    shutil.copyfile(prepared.subword_model, run.subword_model)
+    for model in prepared.subword_files:
+        shutil.copyfile(model, run.root / model.name)
 
     argv = sockeye_arguments(config, prepared, run)
     parser = arguments.ConfigArgumentParser(prog="sockeye-train")
@@ -104,7 +107,7 @@ def train(config: TrainConfig) -> dict:
     except SystemExit:
         raise S2SError(f"Sockeye rejected the training options {config.sockeye_args}; "
                        "see `sockeye-train --help`") from None
-    scorer = CheckpointScorer(run, Subwords(run.subword_model))
+    scorer = CheckpointScorer(run, SubwordPair.load(run.root).target)
     logger.info("training preset %r: sockeye-train %s", config.preset, " ".join(argv))
     with warnings.catch_warnings():
         # Tracing the decoder on torch 2.x warns on every checkpoint; it is harmless.

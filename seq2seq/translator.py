@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Iterator
 
 from data_prep.errors import S2SError
-from data_prep.subwords import Subwords
+from data_prep.subwords import SubwordPair
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +22,8 @@ class DecodeConfig:
 class Translator:
     """A loaded model. Thread-safe: concurrent calls are serialised on the model."""
 
-    def __init__(self, model_dir: Path, subword_model: Path, config: DecodeConfig = DecodeConfig()):
+    def __init__(self, model_dir: Path, subword_dir: Path, config: DecodeConfig = DecodeConfig()):
+        """`subword_dir` holds the SentencePiece model(s) that the model was trained with."""
         import torch
         from sockeye import inference
         from sockeye.model import load_models
@@ -38,7 +39,7 @@ class Translator:
             device=device, ensemble_mode="linear", scorer=scorer, batch_size=config.batch_size,
             beam_size=config.beam_size, beam_search_stop="all", models=models,
             source_vocabs=source_vocabs, target_vocabs=target_vocabs)
-        self.subwords = Subwords(subword_model)
+        self.subwords = SubwordPair.load(subword_dir)
         self._lock = threading.Lock()
 
     def translate(self, sentences: list[str]) -> list[str]:
@@ -48,7 +49,7 @@ class Translator:
 
         texts = [unicodedata.normalize("NFC", s.strip()) for s in sentences]
         todo = [i for i, text in enumerate(texts) if text]
-        inputs = [make_input_from_plain_string(n, self.subwords.encode(texts[i])) for n, i in enumerate(todo)]
+        inputs = [make_input_from_plain_string(n, self.subwords.source.encode(texts[i])) for n, i in enumerate(todo)]
         outputs = []
         if inputs:
             with self._lock, torch.inference_mode(), warnings.catch_warnings():
@@ -57,7 +58,7 @@ class Translator:
                 outputs = self._translator.translate(inputs)
         results = [""] * len(texts)
         for i, output in zip(todo, outputs):
-            results[i] = self.subwords.decode(output.translation)
+            results[i] = self.subwords.target.decode(output.translation)
         return results
 
     def translate_stream(self, lines: Iterator[str], chunk_size: int = 256) -> Iterator[str]:

@@ -11,6 +11,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from data_prep.corpus import CorpusSpec
 from data_prep.demo_corpus import DemoCorpusConfig, write_demo_corpus
 from data_prep.errors import S2SError
 from data_prep.prepare import PrepareConfig, prepare
@@ -61,17 +62,22 @@ def post_json(url: str, body: dict) -> dict:
         return json.loads(response.read())
 
 
+def demo_prepare_config(corpus: dict[str, tuple[Path, Path]], output: Path, vocab_size: int) -> PrepareConfig:
+    """The demo corpus's splits as given train, dev and test sets."""
+    train, dev, test = (CorpusSpec(name=split, source=corpus[split][0], target=corpus[split][1])
+                        for split in ("train", "dev", "test"))
+    return PrepareConfig(corpora=(train,), dev=dev, test=test, source_lang="en", target_lang="de", output=output,
+                         subwords=SubwordConfig(vocab_size=vocab_size), force=True)
+
+
 def run_demo(config: DemoConfig) -> dict:
     """Generates, prepares, trains, evaluates, publishes, serves and translates; returns the answer."""
     work = config.workdir
     corpus = write_demo_corpus(work / "corpus", DemoCorpusConfig(seed=config.seed))
-    prepare(PrepareConfig(source=corpus["train"][0], target=corpus["train"][1], source_lang="en",
-                          target_lang="de", output=work / "prepared", dev_source=corpus["dev"][0],
-                          dev_target=corpus["dev"][1], subwords=SubwordConfig(vocab_size=config.vocab_size),
-                          force=True))
+    prepare(demo_prepare_config(corpus, work / "prepared", config.vocab_size))
     train(TrainConfig(prepared=work / "prepared", output=work / "run", preset="tiny", seed=config.seed,
                       force=True))
-    run_model = Translator(work / "run" / "model", work / "run" / "sentencepiece.model")
+    run_model = Translator(work / "run" / "model", work / "run")
     result = evaluate(run_model, *corpus["test"])
     version = publish(work / "run", work / "models", result)
     logger.info("published %s with BLEU %.2f", version.id, result.scores.bleu)

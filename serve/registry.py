@@ -36,7 +36,7 @@ class Registry:
             if version.id not in self._translators:
                 version.verify()
                 logger.info("loading version %s", version.id)
-                self._translators[version.id] = Translator(version.model_dir, version.subword_model)
+                self._translators[version.id] = Translator(version.model_dir, version.path)
             return self._translators[version.id]
 
     def preload(self) -> None:

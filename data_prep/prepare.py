@@ -112,8 +112,8 @@ def _check(config: PrepareConfig) -> None:
     if not config.corpora:
         raise S2SError("no training corpus given")
     names = [c.name for c in config.corpora]
-    if len(set(names)) != len(names) or {"dev", "test"} & set(names):
-        raise S2SError(f"corpus names must be unique and not 'dev' or 'test': {names}")
+    if len(set(names)) != len(names):
+        raise S2SError(f"corpus names must be unique: {names}")
     if config.on_bad_line not in BAD_LINE_POLICIES:
         raise S2SError(f"--on-bad-line must be one of {', '.join(BAD_LINE_POLICIES)}")
 
@@ -366,8 +366,10 @@ def _manifest(config: PrepareConfig, corpora: dict[str, Counts], splits: dict[st
               given: dict[str, CorpusSpec]) -> dict:
     train = Counts(read=sum(c.read for c in corpora.values()), kept=sum(c.kept for c in corpora.values()),
                    dropped=sum((c.dropped for c in corpora.values()), Counter()))
-    hashes = {spec.name: {str(p.resolve()): file_sha256(p) for p in spec.files}
-              for spec in (*config.corpora, *given.values())}
+    def file_hashes(spec: CorpusSpec) -> dict[str, str]:
+        return {str(p.resolve()): file_sha256(p) for p in spec.files}
+
+    hashes = {spec.name: file_hashes(spec) for spec in config.corpora}
     training_hashes = [h for spec in config.corpora for h in hashes[spec.name].values()]
     manifest = {
         "source_lang": config.source_lang,
@@ -379,7 +381,7 @@ def _manifest(config: PrepareConfig, corpora: dict[str, Counts], splits: dict[st
         "train_data_sha256": hashlib.sha256("".join(training_hashes).encode()).hexdigest(),
         "splits": {"train": train.as_dict(),
                    **{s: {**splits[s].as_dict(), "origin": "given" if s in given else "drawn from the corpora",
-                          **({"files": hashes[s]} if s in given else {})} for s in ("dev", "test")}},
+                          **({"files": file_hashes(given[s])} if s in given else {})} for s in ("dev", "test")}},
         "seed": config.seed,
         "on_bad_line": config.on_bad_line,
         "subwords": asdict(config.subwords),

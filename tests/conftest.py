@@ -56,7 +56,7 @@ def gunicorn_server(store):
         try:
             if requests.get(url + "/ping", timeout=2).status_code == 200:
                 break
-        except requests.ConnectionError:
+        except requests.RequestException:  # refused, or queued while the worker loads the model
             pass
         time.sleep(0.5)
     else:

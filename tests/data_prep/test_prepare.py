@@ -68,7 +68,7 @@ def test_dev_and_test_are_drawn_seeded_and_never_leak_into_training(small_corpus
         set((tmp_path / "p1" / "test.source").read_text().splitlines())
     assert len(held) > 190
     decoded = _training_sources(tmp_path / "p1")
-    assert len(decoded) > 3000
+    assert len(decoded) > 1500  # distinct sources: twins share one
     assert not held & decoded
 
 

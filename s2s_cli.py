@@ -116,14 +116,24 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 
 
 def cmd_publish(args: argparse.Namespace) -> None:
+    from data_prep.prepare import PreparedDir
     from seq2seq.evaluate import evaluate
     from seq2seq.run_dir import RunDir
     from seq2seq.store import publish
     from seq2seq.translator import Translator
 
     run = RunDir(args.run)
-    run.read_summary()
-    result = evaluate(Translator(run.model, run.root), args.test_source, args.test_target)
+    summary = run.read_summary()
+    if (args.test_source is None) != (args.test_target is None):
+        raise S2SError("give both --test-source and --test-target, or neither")
+    if args.test_source:
+        test_source, test_target, name = args.test_source, args.test_target, None
+    else:
+        # The prepared data's test split: cleaned, and kept out of training.
+        prepared = PreparedDir(Path(summary["prepared"]))
+        test_source, test_target = prepared.text("test", "source"), prepared.text("test", "target")
+        name = prepared.read_manifest()["splits"]["test"]["name"]
+    result = evaluate(Translator(run.model, run.root), test_source, test_target, name)
     version = publish(args.run, args.store, result)
     print(f"published {version.id} to {args.store}: BLEU {result.scores.bleu:.2f} "
           f"chrF {result.scores.chrf:.2f} on {result.name}")
@@ -302,8 +312,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "immutable version whose version.json records the scores and provenance.")
     p.add_argument("run", type=Path, help="run directory written by `s2s train`")
     _add_store(p)
-    p.add_argument("--test-source", type=Path, required=True, help="test source file")
-    p.add_argument("--test-target", type=Path, required=True, help="test reference file")
+    p.add_argument("--test-source", type=Path, help="test source file (default: the prepared test split)")
+    p.add_argument("--test-target", type=Path, help="test reference file")
     p.set_defaults(func=cmd_publish)
 
     p = sub.add_parser("translate", help="translate stdin or a file, one sentence per line",

@@ -189,6 +189,12 @@ def read_corpus(spec: CorpusSpec, source_lang: str, target_lang: str, on_bad_lin
     return read_parallel(spec.source, spec.target, on_bad_line, skipped)
 
 
+def data_set_name(path: Path) -> str:
+    """`test_2016_flickr.en.gz` -> `test_2016_flickr`: the name a test set is reported under."""
+    name = path.name.removesuffix(".gz")
+    return name.rsplit(".", 1)[0] if "." in name else name
+
+
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:

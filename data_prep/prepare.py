@@ -29,7 +29,7 @@ from tqdm import tqdm
 
 from data_prep import atomic
 from data_prep.clean import DUPLICATE, EMPTY, drop_reason, normalize, text_hash
-from data_prep.corpus import BAD_LINE_POLICIES, FAIL, CorpusSpec, file_sha256, read_corpus
+from data_prep.corpus import BAD_LINE_POLICIES, FAIL, CorpusSpec, data_set_name, file_sha256, read_corpus
 from data_prep.errors import S2SError
 from data_prep.report import length_stats, plot_lengths
 from data_prep.subwords import JOINT_MODEL, SIDE_MODELS, SubwordConfig, SubwordPair, train_subwords
@@ -42,6 +42,7 @@ HELD_OUT = "held_out_as_dev_or_test"
 LEAKED = "source_in_dev_or_test"
 TOO_MANY_SUBWORDS = "too_many_subwords"
 _CHUNK = 10_000  # lines encoded per SentencePiece batch
+SHARD_SIZE = 50_000  # pairs per Sockeye shard
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,7 @@ def prepare(config: PrepareConfig) -> dict:
             lengths[split] = _encode_split(subwords, out, split, config.max_seq_len, splits[split], corpora)
         for name, counts in [(n, c) for n, c in corpora.items()] + [(s, splits[s]) for s in ("dev", "test")]:
             _require_pairs(name, counts)
-        _run_sockeye_prepare(out, config.max_seq_len, subwords.joint)
+        _run_sockeye_prepare(out, subwords, config.max_seq_len)
         for side in ("source", "target"):
             out.text("train", side).unlink()
             out.text("train", side, subwords=True).unlink()
@@ -343,9 +344,14 @@ def _encode_split(subwords: SubwordPair, out: PreparedDir, split: str, max_seq_l
     return lengths
 
 
-def _run_sockeye_prepare(out: PreparedDir, max_seq_len: int, shared_vocab: bool) -> None:
+def _run_sockeye_prepare(out: PreparedDir, subwords: SubwordPair, max_seq_len: int) -> None:
     from sockeye import arguments, prepare_data  # imported late: it pulls in torch
 
+    vocab_files = []
+    for side, model in (("source", subwords.source), ("target", subwords.target)):
+        path = out.root / f"vocab.{side}.json"
+        path.write_text(json.dumps(model.sockeye_vocab(), ensure_ascii=False), encoding="utf-8")
+        vocab_files.append(path)
     parser = arguments.ConfigArgumentParser()
     arguments.add_prepare_data_cli_args(parser)
     args = parser.parse_args([
@@ -353,13 +359,16 @@ def _run_sockeye_prepare(out: PreparedDir, max_seq_len: int, shared_vocab: bool)
         "--target", str(out.text("train", "target", True)),
         "--output", str(out.sockeye_data),
         "--max-seq-len", f"{max_seq_len}:{max_seq_len}",
+        "--source-vocab", str(vocab_files[0]), "--target-vocab", str(vocab_files[1]),
         "--max-processes", str(os.cpu_count() or 1),
-        # Shards are binarized one per process; their size bounds Sockeye's memory.
-        "--num-samples-per-shard", "250000",
+        # Shards are binarized in parallel, one per process; their fixed size bounds memory.
+        "--num-samples-per-shard", str(SHARD_SIZE),
         "--quiet",
-        *(["--shared-vocab"] if shared_vocab else []),
+        *(["--shared-vocab"] if subwords.joint else []),
     ])
     prepare_data.prepare_data(args)
+    for path in vocab_files:
+        path.unlink()
 
 
 def _manifest(config: PrepareConfig, corpora: dict[str, Counts], splits: dict[str, Counts],
@@ -381,6 +390,7 @@ def _manifest(config: PrepareConfig, corpora: dict[str, Counts], splits: dict[st
         "train_data_sha256": hashlib.sha256("".join(training_hashes).encode()).hexdigest(),
         "splits": {"train": train.as_dict(),
                    **{s: {**splits[s].as_dict(), "origin": "given" if s in given else "drawn from the corpora",
+                          "name": data_set_name(given[s].files[0]) if s in given else f"{s} (drawn)",
                           **({"files": file_hashes(given[s])} if s in given else {})} for s in ("dev", "test")}},
         "seed": config.seed,
         "on_bad_line": config.on_bad_line,

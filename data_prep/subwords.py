@@ -52,6 +52,15 @@ class Subwords:
     def piece_count(self) -> int:
         return self._sp.get_piece_size()
 
+    def sockeye_vocab(self) -> dict[str, int]:
+        """Sockeye's vocabulary for these pieces: its four symbols first, then every piece.
+        Handing it to Sockeye saves it a counting pass over the whole corpus."""
+        from sockeye import constants as C
+
+        pieces = [self._sp.id_to_piece(i) for i in range(self.piece_count)
+                  if not (self._sp.is_unknown(i) or self._sp.is_control(i))]
+        return {symbol: i for i, symbol in enumerate(C.VOCAB_SYMBOLS + pieces)}
+
 
 @dataclass(frozen=True)
 class SubwordPair:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from data_prep.corpus import file_sha256, read_parallel
+from data_prep.corpus import data_set_name, file_sha256, read_parallel
 from data_prep.errors import S2SError
 from seq2seq.scoring import Scores, score
 from seq2seq.translator import Translator
@@ -19,12 +19,6 @@ class TestResult:
     source_sha256: str
     reference_sha256: str
     scores: Scores
-
-
-def test_set_name(source: Path) -> str:
-    """`test_2016_flickr.en.gz` -> `test_2016_flickr`."""
-    name = source.name.removesuffix(".gz")
-    return name.rsplit(".", 1)[0] if "." in name else name
 
 
 def evaluate(translator: Translator, source: Path, reference: Path, name: str | None = None) -> TestResult:
@@ -41,7 +35,7 @@ def evaluate(translator: Translator, source: Path, reference: Path, name: str | 
         for start in range(0, len(sources), chunk):
             hypotheses += translator.translate(sources[start:start + chunk])
             bar.update(min(chunk, len(sources) - start))
-    result = TestResult(name=name or test_set_name(source), source_sha256=file_sha256(source),
+    result = TestResult(name=name or data_set_name(source), source_sha256=file_sha256(source),
                         reference_sha256=file_sha256(reference), scores=score(hypotheses, references))
     logger.info("%s: BLEU %.2f chrF %.2f on %d sentences", result.name, result.scores.bleu,
                 result.scores.chrf, result.scores.sentences)

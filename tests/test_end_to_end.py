@@ -68,3 +68,15 @@ def test_models_cli_marks_the_default(store):
     assert out.returncode == 0, out.stderr
     (entry,) = json.loads(out.stdout)
     assert entry["default"] is True
+
+
+def test_publish_cli_defaults_to_the_prepared_test_split(demo, tmp_path):
+    workdir, result = demo
+    out = run_s2s("publish", str(workdir / "run"), "--store", str(tmp_path / "store"))
+    assert out.returncode == 0, out.stderr
+    (version,) = ModelStore(tmp_path / "store").versions()
+    assert version.info["test"]["name"] == "test"
+    # The demo's test files are already clean, so the prepared split scores the same.
+    assert version.bleu == result["test_bleu"]
+    half = run_s2s("publish", str(workdir / "run"), "--store", str(tmp_path / "store"), "--test-source", "x.en")
+    assert half.returncode == 1 and "give both --test-source and --test-target" in half.stderr

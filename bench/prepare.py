@@ -4,8 +4,8 @@
 
 For each size it generates that many synthetic pairs (the demo grammar), then runs:
 - `s2s prepare` (cleaning, dedup, leak removal, threaded SentencePiece, Sockeye with all cores);
-- the naive path: SentencePiece trained the same way, encoding one line at a time in one
-  process, then plain `sockeye-prepare-data`.
+- the naive path: SentencePiece trained on the same sample size, encoding one line at a time
+  in one process, then plain `sockeye-prepare-data`.
 Peak memory is the largest proportional set size (PSS) of each command's whole process tree:
 resident memory, with pages shared between processes counted once.
 """
@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from data_prep.demo_corpus import DemoCorpusConfig, write_demo_corpus
+from data_prep.subwords import SubwordConfig
 
 BIN = Path(sys.executable).parent
 VOCAB = 1000  # the demo grammar has about 1,100 distinct subwords
@@ -71,14 +72,14 @@ NAIVE = """
 import sys, sentencepiece as spm
 src, trg, out = sys.argv[1:4]
 spm.SentencePieceTrainer.train(input=f"{src},{trg}", model_prefix=f"{out}/sp", vocab_size=%d,
-                               character_coverage=1.0, input_sentence_size=2000000,
+                               character_coverage=1.0, input_sentence_size=%d,
                                shuffle_input_sentence=True, minloglevel=2)
 sp = spm.SentencePieceProcessor(model_file=f"{out}/sp.model")
 for path, name in ((src, "src"), (trg, "trg")):
     with open(path, encoding="utf-8") as f, open(f"{out}/{name}.sp", "w", encoding="utf-8") as o:
         for line in f:
             o.write(" ".join(sp.encode(line.strip(), out_type=str)) + "\\n")
-""" % VOCAB
+""" % (VOCAB, SubwordConfig().sample_size)
 
 
 def run_size(size: int, workdir: Path, timeout: float) -> dict:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from data_prep.errors import S2SError
 from data_prep.prepare import PreparedDir
-from data_prep.subwords import Subwords, SubwordPair
+from data_prep.subwords import SubwordPair, Subwords
 from seq2seq.presets import get_preset
 from seq2seq.run_dir import RunDir
 from seq2seq.scoring import score
@@ -30,7 +30,7 @@ class TrainConfig:
     force: bool = False
 
 
-def sockeye_arguments(config: TrainConfig, prepared: PreparedDir, run: RunDir) -> list[str]:
+def sockeye_arguments(config: TrainConfig, prepared: PreparedDir, run: RunDir, shared_vocab: bool) -> list[str]:
     """The full sockeye-train command line that this configuration stands for."""
     import torch
 
@@ -43,7 +43,7 @@ def sockeye_arguments(config: TrainConfig, prepared: PreparedDir, run: RunDir) -
         "--seed", str(config.seed),
         *get_preset(config.preset).sockeye_args,
     ]
-    if prepared.read_manifest()["subwords"]["joint"]:
+    if shared_vocab:
         args.append("--shared-vocab")
     else:
         # Tying source and target embeddings needs one vocabulary for both.
@@ -91,15 +91,9 @@ def train(config: TrainConfig) -> dict:
     prepared = PreparedDir(config.prepared)
     manifest = prepared.read_manifest()
     run = RunDir(config.output)
-    if run.root.exists():
-        if not config.force:
-            raise S2SError(f"{run.root}: already exists; choose another output or pass --force to replace it")
-        shutil.rmtree(run.root)
-    run.root.mkdir(parents=True)
-    for model in prepared.subword_files:
-        shutil.copyfile(model, run.root / model.name)
-
-    argv = sockeye_arguments(config, prepared, run)
+    if run.root.exists() and not config.force:
+        raise S2SError(f"{run.root}: already exists; choose another output or pass --force to replace it")
+    argv = sockeye_arguments(config, prepared, run, shared_vocab=manifest["subwords"]["joint"])
     parser = arguments.ConfigArgumentParser(prog="sockeye-train")
     arguments.add_train_cli_args(parser)
     try:
@@ -107,6 +101,10 @@ def train(config: TrainConfig) -> dict:
     except SystemExit:
         raise S2SError(f"Sockeye rejected the training options {config.sockeye_args}; "
                        "see `sockeye-train --help`") from None
+    shutil.rmtree(run.root, ignore_errors=True)
+    run.root.mkdir(parents=True)
+    for model in prepared.subword_files:
+        shutil.copyfile(model, run.root / model.name)
     scorer = CheckpointScorer(run, SubwordPair.load(run.root).target)
     logger.info("training preset %r: sockeye-train %s", config.preset, " ".join(argv))
     with warnings.catch_warnings():

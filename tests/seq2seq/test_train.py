@@ -1,0 +1,45 @@
+import pytest
+
+from data_prep.corpus import CorpusSpec
+from data_prep.errors import S2SError
+from data_prep.prepare import PrepareConfig, prepare
+from data_prep.subwords import SubwordConfig
+from seq2seq.evaluate import evaluate
+from seq2seq.store import ModelStore, publish
+from seq2seq.train import TrainConfig, train
+from seq2seq.translator import Translator
+
+
+def test_separate_vocabularies_train_translate_and_publish(small_corpus, tmp_path):
+    spec = CorpusSpec(name="demo", source=small_corpus["train"][0], target=small_corpus["train"][1])
+    prepare(PrepareConfig(corpora=(spec,), source_lang="en", target_lang="de", output=tmp_path / "prepared",
+                          dev_size=20, test_size=20,
+                          subwords=SubwordConfig(vocab_size=400, model_type="bpe", joint=False)))
+    summary = train(TrainConfig(prepared=tmp_path / "prepared", output=tmp_path / "run", dev_sentences=10,
+                                sockeye_args=("--max-updates", "10", "--checkpoint-interval", "10")))
+    assert "--shared-vocab" not in summary["sockeye_args"]
+    args = summary["sockeye_args"]
+    tying = [args[i + 1] for i, a in enumerate(args) if a == "--weight-tying-type"]
+    assert tying[-1] == "trg_softmax"  # the last one given wins
+    translator = Translator(tmp_path / "run" / "model", tmp_path / "run")
+    assert not translator.subwords.joint
+    (translation,) = translator.translate(["The dog sees a cat."])
+    assert isinstance(translation, str)
+    result = evaluate(translator, tmp_path / "prepared" / "test.source", tmp_path / "prepared" / "test.target")
+    version = publish(tmp_path / "run", tmp_path / "store", result)
+    assert {"sentencepiece.source.model", "sentencepiece.target.model"} <= set(version.info["files"])
+    ModelStore(tmp_path / "store").get(version.id).verify()
+
+
+def test_unknown_sockeye_option_is_a_clear_error(small_corpus, tmp_path):
+    spec = CorpusSpec(name="demo", source=small_corpus["train"][0], target=small_corpus["train"][1])
+    prepare(PrepareConfig(corpora=(spec,), source_lang="en", target_lang="de", output=tmp_path / "prepared",
+                          dev_size=20, test_size=20, subwords=SubwordConfig(vocab_size=400)))
+    with pytest.raises(S2SError, match="Sockeye rejected the training options"):
+        train(TrainConfig(prepared=tmp_path / "prepared", output=tmp_path / "run",
+                          sockeye_args=("--no-such-option",)))
+
+
+def test_training_needs_a_prepared_directory(tmp_path):
+    with pytest.raises(S2SError, match="not a prepared directory"):
+        train(TrainConfig(prepared=tmp_path, output=tmp_path / "run"))

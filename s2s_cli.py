@@ -18,11 +18,16 @@ def _add_store(p: argparse.ArgumentParser) -> None:
                    help="model store directory (default: $S2S_STORE or %(default)s)")
 
 
-def _add_version_choice(p: argparse.ArgumentParser) -> None:
+def _add_model_choice(p: argparse.ArgumentParser) -> None:
+    """Options choosing the model to translate with: a training run, or a published version."""
+    from seq2seq.translator import DecodeConfig
+
+    p.add_argument("--run", type=Path, help="a training run directory (instead of a published version)")
     _add_store(p)
     p.add_argument("--version", help="version id (default: the best-BLEU version for the language pair)")
     p.add_argument("--source-lang", help="source language code, to pick the default version")
     p.add_argument("--target-lang", help="target language code, to pick the default version")
+    p.add_argument("--beam-size", type=int, default=DecodeConfig().beam_size, help="beam size (default: %(default)s)")
 
 
 def cmd_demo_corpus(args: argparse.Namespace) -> None:
@@ -202,7 +207,6 @@ def build_parser() -> argparse.ArgumentParser:
     from data_prep.prepare import PrepareConfig
     from data_prep.subwords import MODEL_TYPES, SubwordConfig
     from seq2seq.presets import PRESETS
-    from seq2seq.translator import DecodeConfig
 
     parser = argparse.ArgumentParser(
         prog="s2s", description="Train neural machine translation models with Sockeye, publish "
@@ -297,14 +301,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
     p.set_defaults(func=cmd_train)
 
-    decode = DecodeConfig()
     p = sub.add_parser("evaluate", help="translate a test set and score it with sacreBLEU",
                        description="Translate a test set and print sacreBLEU BLEU and chrF with their signatures.")
-    p.add_argument("--run", type=Path, help="a training run directory (instead of a published version)")
-    _add_version_choice(p)
+    _add_model_choice(p)
     p.add_argument("--source", type=Path, required=True, help="test source file")
     p.add_argument("--reference", type=Path, required=True, help="test reference file")
-    p.add_argument("--beam-size", type=int, default=decode.beam_size, help="beam size (default: %(default)s)")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("publish", help="score a training run on a test set and publish it as a model version",
@@ -319,11 +320,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("translate", help="translate stdin or a file, one sentence per line",
                        description="Translate one sentence per line with a published version (default: the "
                        "best-BLEU version for the language pair) or a training run.")
-    p.add_argument("--run", type=Path, help="a training run directory (instead of a published version)")
-    _add_version_choice(p)
+    _add_model_choice(p)
     p.add_argument("--input", "-i", type=Path, help="input file (default: stdin)")
     p.add_argument("--output", "-o", type=Path, help="output file (default: stdout)")
-    p.add_argument("--beam-size", type=int, default=decode.beam_size, help="beam size (default: %(default)s)")
     p.set_defaults(func=cmd_translate)
 
     p = sub.add_parser("models", help="list the versions in a model store",

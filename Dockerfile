@@ -1,5 +1,5 @@
-# One image for s2s. Minimal for now: it installs the project the way `make install` does
-# and serves a model store. The SageMaker training entry point comes later.
+# One image for s2s: SageMaker runs `IMAGE train` for a training job and `IMAGE serve` for an
+# endpoint. Not yet built in CI; the CUDA base image, layer order and a real build come later.
 ARG BASE_IMAGE=python:3.11-slim-bookworm
 FROM ${BASE_IMAGE}
 
@@ -14,7 +14,7 @@ COPY serve ./serve
 COPY s2s_cli.py ./
 RUN pip install "${TORCH_SPEC}" && pip install . && pip install --no-deps sockeye==3.1.34
 
-COPY docker/serve /usr/local/bin/serve
+COPY docker/train docker/serve /usr/local/bin/
 LABEL com.amazonaws.sagemaker.capabilities.accept-bind-to-port=true
 EXPOSE 8080
 ENTRYPOINT []

@@ -9,6 +9,7 @@ from pathlib import Path
 from data_prep.errors import S2SError
 from data_prep.prepare import PreparedDir
 from data_prep.subwords import SubwordPair, Subwords
+from seq2seq.metrics import log_metric
 from seq2seq.presets import get_preset
 from seq2seq.run_dir import RunDir
 from seq2seq.scoring import score
@@ -80,6 +81,11 @@ class CheckpointScorer:
         self.checkpoints.append(entry)
         logger.info("checkpoint %d: %s", checkpoint,
                     " ".join(f"{k}={v}" for k, v in entry.items() if k != "checkpoint"))
+        log_metric("train:perplexity", entry["train_perplexity"])
+        log_metric("validation:perplexity", entry["validation_perplexity"])
+        if "validation_bleu" in entry:
+            log_metric("validation:bleu", entry["validation_bleu"])
+            log_metric("validation:chrf", entry["validation_chrf"])
 
 
 def train(config: TrainConfig) -> dict:

@@ -1,0 +1,186 @@
+"""SageMaker's training contract. The image runs `train`, which runs this module.
+
+Inputs: hyperparameters.json and the channels `train` (required), `validation` and `test`
+(optional) under /opt/ml/input. Each channel holds raw parallel text (`NAME.<source_lang>`
+and `NAME.<target_lang>` pairs), TSV (`*.tsv`) or TMX (`*.tmx`) files, each optionally
+`.gz`, or, for `train`, a directory written by `s2s prepare` (it has manifest.json).
+Outputs: the published model version in /opt/ml/model (the model store layout, so the same
+files serve), and the reports in /opt/ml/output/data. A failure writes its reason to
+/opt/ml/output/failure and exits non-zero. Set S2S_SAGEMAKER_ROOT to use another root than
+/opt/ml, as the tests do.
+"""
+import json
+import logging
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from data_prep.corpus import CorpusSpec
+from data_prep.errors import S2SError
+from data_prep.prepare import PreparedDir, PrepareConfig, prepare
+from data_prep.subwords import SubwordConfig
+from seq2seq.evaluate import evaluate
+from seq2seq.hyperparameters import Hyperparameters, parse_hyperparameters
+from seq2seq.metrics import log_metric
+from seq2seq.run_dir import RunDir
+from seq2seq.store import Version, publish
+from seq2seq.train import TrainConfig, train
+from seq2seq.translator import Translator
+
+logger = logging.getLogger(__name__)
+
+ROOT_ENV = "S2S_SAGEMAKER_ROOT"
+FAILURE_LIMIT = 1024  # SageMaker shows this many characters of the failure reason
+
+
+@dataclass(frozen=True)
+class SageMakerPaths:
+    """The one place that names SageMaker's files."""
+    root: Path
+
+    @classmethod
+    def from_env(cls) -> "SageMakerPaths":
+        return cls(Path(os.environ.get(ROOT_ENV, "/opt/ml")))
+
+    @property
+    def hyperparameters(self) -> Path:
+        return self.root / "input" / "config" / "hyperparameters.json"
+
+    def channel(self, name: str) -> Path:
+        return self.root / "input" / "data" / name
+
+    @property
+    def model(self) -> Path:
+        return self.root / "model"
+
+    @property
+    def output_data(self) -> Path:
+        return self.root / "output" / "data"
+
+    @property
+    def failure(self) -> Path:
+        return self.root / "output" / "failure"
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.root / "checkpoints"
+
+
+def _strip_gz(name: str) -> str:
+    return name.removesuffix(".gz")
+
+
+def channel_corpora(directory: Path, channel: str, source_lang: str, target_lang: str) -> tuple[CorpusSpec, ...]:
+    """The corpora in a channel directory; every file must be recognised."""
+    files = sorted(p for p in directory.rglob("*") if p.is_file() and not p.name.startswith("."))
+    specs, partnered = [], set()
+    for path in files:
+        name = _strip_gz(path.name)
+        label = str(path.relative_to(directory))
+        if name.endswith(".tsv"):
+            specs.append(CorpusSpec(name=f"{channel}/{label}", tsv=path))
+        elif name.endswith(".tmx"):
+            specs.append(CorpusSpec(name=f"{channel}/{label}", tmx=path))
+        elif name.endswith(f".{source_lang}"):
+            stem = name[: -len(source_lang)]
+            partner = next((p for p in files if _strip_gz(p.name) == stem + target_lang and p.parent == path.parent),
+                           None)
+            if partner is None:
+                raise S2SError(f"channel {channel}: {label} has no {stem}{target_lang} beside it")
+            partnered.add(partner)
+            specs.append(CorpusSpec(name=f"{channel}/{stem.rstrip('.')}", source=path, target=partner))
+    strays = [p for p in files if p not in partnered and p not in {s.source or s.tsv or s.tmx for s in specs}]
+    if strays:
+        raise S2SError(f"channel {channel}: cannot use {strays[0].relative_to(directory)}; expected NAME.{source_lang} "
+                       f"and NAME.{target_lang} pairs, *.tsv or *.tmx (optionally .gz), or a prepared directory")
+    return tuple(specs)
+
+
+def _single(specs: tuple[CorpusSpec, ...], channel: str) -> CorpusSpec | None:
+    if len(specs) > 1:
+        raise S2SError(f"channel {channel}: holds {len(specs)} corpora; give one")
+    return specs[0] if specs else None
+
+
+def prepared_data(paths: SageMakerPaths, hp: Hyperparameters) -> Path:
+    """The train channel if it is already prepared; else the channels, prepared inside the job."""
+    train_channel = paths.channel("train")
+    if not train_channel.is_dir() or not any(train_channel.iterdir()):
+        raise S2SError(f"no training data: the train channel ({train_channel}) is missing or empty")
+    if PreparedDir(train_channel).manifest.is_file():
+        return train_channel
+    corpora = channel_corpora(train_channel, "train", hp.source_lang, hp.target_lang)
+    if not corpora:
+        raise S2SError(f"no training data in the train channel ({train_channel})")
+    held_out = {}
+    for split, channel in (("dev", "validation"), ("test", "test")):
+        directory = paths.channel(channel)
+        if directory.is_dir():
+            held_out[split] = _single(channel_corpora(directory, channel, hp.source_lang, hp.target_lang), channel)
+    output = paths.checkpoints / "prepared"
+    prepare(PrepareConfig(
+        corpora=corpora, source_lang=hp.source_lang, target_lang=hp.target_lang, output=output,
+        dev=held_out.get("dev"), test=held_out.get("test"),
+        subwords=SubwordConfig(vocab_size=hp.vocab_size, model_type=hp.subword_model_type, joint=hp.joint_vocab),
+        max_seq_len=hp.max_seq_len, dev_size=hp.dev_size, test_size=hp.test_size, seed=hp.seed,
+        on_bad_line=hp.on_bad_line, force=True))
+    return output
+
+
+def run_job(paths: SageMakerPaths) -> Version:
+    """Prepares (when needed), trains, evaluates on the test split and publishes into /opt/ml/model."""
+    raw = json.loads(paths.hyperparameters.read_text(encoding="utf-8")) if paths.hyperparameters.is_file() else {}
+    hp = parse_hyperparameters(raw)
+    logger.info("hyperparameters: %s", hp)
+    prepared = PreparedDir(prepared_data(paths, hp))
+    run = RunDir(paths.checkpoints / "run")
+    train(TrainConfig(prepared=prepared.root, output=run.root, preset=hp.preset,
+                      sockeye_args=hp.sockeye_train_args(), seed=hp.seed, force=True))
+    test_name = prepared.read_manifest()["splits"]["test"]["name"]
+    result = evaluate(Translator(run.model, run.root), prepared.text("test", "source"),
+                      prepared.text("test", "target"), test_name)
+    log_metric("test:bleu", result.scores.bleu)
+    log_metric("test:chrf", result.scores.chrf)
+    version = publish(run.root, paths.model, result)
+    paths.output_data.mkdir(parents=True, exist_ok=True)
+    for source in (prepared.manifest, prepared.lengths_plot, run.summary, run.model / "log", run.model / "metrics"):
+        if source.is_file():
+            shutil.copyfile(source, paths.output_data / (source.name if source.parent != run.model
+                                                         else f"sockeye-{source.name}"))
+    logger.info("published %s: test BLEU %.2f", version.id, result.scores.bleu)
+    return version
+
+
+def failure_reason(error: BaseException) -> str:
+    """What SageMaker shows for a failed job: the cause in words, not a traceback."""
+    import torch
+
+    if isinstance(error, S2SError):
+        return str(error)
+    if isinstance(error, torch.cuda.OutOfMemoryError):
+        return ("out of GPU memory: lower batch_size, max_seq_len or the preset's size, or use an instance "
+                f"with more GPU memory ({str(error).splitlines()[0]})")
+    return f"internal error: {type(error).__name__}: {error}"
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, stream=sys.stdout,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    paths = SageMakerPaths.from_env()
+    try:
+        run_job(paths)
+        return 0
+    except Exception as error:  # every failure must reach the failure file
+        if not isinstance(error, S2SError):
+            logger.exception("training job failed")
+        reason = failure_reason(error)
+    logger.error("training job failed: %s", reason)
+    paths.failure.parent.mkdir(parents=True, exist_ok=True)
+    paths.failure.write_text(reason[:FAILURE_LIMIT], encoding="utf-8")
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""The real `docker/train` entry point, run on a temporary /opt/ml tree."""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from data_prep.errors import S2SError
+from seq2seq.hyperparameters import parse_hyperparameters
+from seq2seq.metrics import METRIC_DEFINITIONS
+from seq2seq.sagemaker_job import ROOT_ENV, SageMakerPaths, failure_reason
+from seq2seq.store import ModelStore
+from tests.conftest import REPO
+
+
+def _tree(tmp_path, small_corpus, hyperparameters: dict, channels=("train", "validation", "test")) -> SageMakerPaths:
+    paths = SageMakerPaths(tmp_path / "ml")
+    paths.hyperparameters.parent.mkdir(parents=True)
+    paths.hyperparameters.write_text(json.dumps(hyperparameters))
+    splits = {"train": "train", "validation": "dev", "test": "test"}
+    for channel in channels:
+        directory = paths.channel(channel)
+        directory.mkdir(parents=True)
+        for path in small_corpus[splits[channel]]:
+            shutil.copyfile(path, directory / f"corpus{path.suffix}")
+    return paths
+
+
+def _run_train(paths: SageMakerPaths) -> subprocess.CompletedProcess:
+    env = dict(os.environ, **{ROOT_ENV: str(paths.root)},
+               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", PYTHONPATH=str(REPO))
+    return subprocess.run([str(REPO / "docker" / "train")], env=env, capture_output=True, text=True, timeout=600)
+
+
+def test_train_entry_point_publishes_a_servable_version_and_prints_metrics(small_corpus, tmp_path):
+    # SDK v3 sends JSON-encoded strings ("true"), v2 str() ("True"): both must work.
+    paths = _tree(tmp_path, small_corpus, {"source_lang": "en", "target_lang": "de", "vocab_size": "400",
+                                            "max_updates": "20", "checkpoint_interval": "10",
+                                            "joint_vocab": "True", "sockeye_args": "--batch-size 512"})
+    result = _run_train(paths)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    (version,) = ModelStore(paths.model).versions()
+    version.verify()
+    assert version.info["training"]["updates"] == 20
+    assert version.info["test"]["name"] == "corpus" and version.info["test"]["sentences"] == 50
+    assert {"manifest.json", "run.json", "lengths.png", "sockeye-log", "sockeye-metrics"} <= \
+        {p.name for p in paths.output_data.iterdir()}
+    assert not paths.failure.exists()
+    log = result.stdout + result.stderr
+    found = {d["Name"]: re.findall(d["Regex"], log) for d in METRIC_DEFINITIONS}
+    assert len(found["validation:bleu"]) == 2 and len(found["train:perplexity"]) == 2
+    assert float(found["test:bleu"][0]) == version.bleu
+    assert all(found.values()), found
+
+
+@pytest.mark.parametrize("hyperparameters,channels,reason", [
+    ({"source_lang": "en", "target_lang": "de", "learning_rat": "0.1"}, ("train",),
+     r"^unknown hyperparameter\(s\) learning_rat; the valid ones are: source_lang, .*learning_rate"),
+    ({"source_lang": "en", "target_lang": "de", "max_updates": "many"}, ("train",),
+     r"^bad hyperparameter max_updates='many': expected int"),
+    ({"source_lang": "en", "target_lang": "de", "joint_vocab": "maybe"}, ("train",),
+     r"^bad hyperparameter joint_vocab='maybe': expected bool"),
+    ({"source_lang": "en", "target_lang": "de", "preset": "huge"}, ("train",),
+     r"^bad hyperparameter preset='huge'; choose one of: tiny, base"),
+    ({"source_lang": "en", "target_lang": "de"}, (), r"^no training data: the train channel .* is missing or empty"),
+    ({"source_lang": "en", "target_lang": "fr"}, ("train",), r"^channel train: corpus.en has no corpus.fr beside it"),
+])
+def test_failures_are_written_for_sagemaker_without_a_traceback(small_corpus, tmp_path, hyperparameters, channels,
+                                                                reason):
+    paths = _tree(tmp_path, small_corpus, hyperparameters, channels)
+    result = _run_train(paths)
+    assert result.returncode == 1
+    text = paths.failure.read_text()
+    assert re.search(reason, text), text
+    assert "Traceback" not in text and len(text) <= 1024
+
+
+def test_hyperparameters_are_typed():
+    hp = parse_hyperparameters({"source_lang": "en", "target_lang": "de", "joint_vocab": "false",
+                                "max_updates": "100", "learning_rate": "0.0005", "batch_size": "None"})
+    assert hp.joint_vocab is False and hp.max_updates == 100 and hp.batch_size is None
+    assert hp.sockeye_train_args() == ("--max-updates", "100", "--initial-learning-rate", "0.0005")
+    assert parse_hyperparameters({"source_lang": "en", "target_lang": "de", "joint_vocab": True}).joint_vocab
+    with pytest.raises(S2SError, match="missing hyperparameter source_lang"):
+        parse_hyperparameters({"target_lang": "de"})
+
+
+def test_out_of_gpu_memory_reads_as_itself():
+    import torch
+
+    reason = failure_reason(torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB"))
+    assert reason.startswith("out of GPU memory: lower batch_size")
+    assert "Tried to allocate 2.00 GiB" in reason

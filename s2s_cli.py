@@ -87,7 +87,8 @@ def cmd_train(args: argparse.Namespace, sockeye_args: list[str]) -> None:
     from seq2seq.train import TrainConfig, train
 
     summary = train(TrainConfig(prepared=args.prepared, output=args.output, preset=args.preset,
-                                sockeye_args=tuple(sockeye_args), seed=args.seed, force=args.force))
+                                sockeye_args=tuple(sockeye_args), seed=args.seed, force=args.force,
+                                resume=args.resume))
     last = summary["checkpoints"][-1] if summary["checkpoints"] else {}
     print(f"trained {summary['updates']} updates into {args.output}; "
           f"last validation BLEU {last.get('validation_bleu', 'n/a')}")
@@ -299,6 +300,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", choices=sorted(PRESETS), default="tiny", help="model size (default: %(default)s)")
     p.add_argument("--seed", type=int, default=1, help="random seed (default: %(default)s)")
     p.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
+    p.add_argument("--resume", action="store_true",
+                   help="continue an interrupted run in OUTPUT from its last checkpoint (SIGTERM stops training "
+                   "at the next checkpoint)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("evaluate", help="translate a test set and score it with sacreBLEU",

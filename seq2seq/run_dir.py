@@ -16,6 +16,15 @@ class RunDir:
         return self.root / "model"
 
     @property
+    def checkpoint_log(self) -> Path:
+        """checkpoints.jsonl: one line of scores per checkpoint, appended as training goes."""
+        return self.root / "checkpoints.jsonl"
+
+    def has_training_state(self) -> bool:
+        """Sockeye left the state to continue from (it keeps it after finishing, too)."""
+        return (self.model / "training_state").is_dir()
+
+    @property
     def summary(self) -> Path:
         """run.json: what was trained, on what, and how each checkpoint scored."""
         return self.root / "run.json"

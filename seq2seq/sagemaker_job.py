@@ -4,6 +4,9 @@ Inputs: hyperparameters.json and the channels `train` (required), `validation` a
 (optional) under /opt/ml/input. Each channel holds raw parallel text (`NAME.<source_lang>`
 and `NAME.<target_lang>` pairs), TSV (`*.tsv`) or TMX (`*.tmx`) files, each optionally
 `.gz`, or, for `train`, a directory written by `s2s prepare` (it has manifest.json).
+Checkpoints go to /opt/ml/checkpoints, which SageMaker syncs to S3 and restores when a
+(spot) job restarts: the job then reuses the prepared data and resumes training from the
+last checkpoint. SIGTERM stops training at its next checkpoint.
 Outputs: the published model version in /opt/ml/model (the model store layout, so the same
 files serve), and the reports in /opt/ml/output/data. A failure writes its reason to
 /opt/ml/output/failure and exits non-zero. Set S2S_SAGEMAKER_ROOT to use another root than
@@ -120,6 +123,10 @@ def prepared_data(paths: SageMakerPaths, hp: Hyperparameters) -> Path:
         if directory.is_dir():
             held_out[split] = _single(channel_corpora(directory, channel, hp.source_lang, hp.target_lang), channel)
     output = paths.checkpoints / "prepared"
+    if PreparedDir(output).manifest.is_file():
+        # A restarted job (spot training) must train on exactly the data it started with.
+        logger.info("using the data prepared before the restart, in %s", output)
+        return output
     prepare(PrepareConfig(
         corpora=corpora, source_lang=hp.source_lang, target_lang=hp.target_lang, output=output,
         dev=held_out.get("dev"), test=held_out.get("test"),
@@ -137,7 +144,7 @@ def run_job(paths: SageMakerPaths) -> Version:
     prepared = PreparedDir(prepared_data(paths, hp))
     run = RunDir(paths.checkpoints / "run")
     train(TrainConfig(prepared=prepared.root, output=run.root, preset=hp.preset,
-                      sockeye_args=hp.sockeye_train_args(), seed=hp.seed, force=True))
+                      sockeye_args=hp.sockeye_train_args(), seed=hp.seed, force=True, resume=True))
     test_name = prepared.read_manifest()["splits"]["test"]["name"]
     result = evaluate(Translator(run.model, run.root), prepared.text("test", "source"),
                       prepared.text("test", "target"), test_name)

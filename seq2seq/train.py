@@ -1,10 +1,14 @@
 """`s2s train`: a Sockeye transformer from a prepared directory, scored at each checkpoint."""
+import contextlib
 import json
 import logging
 import shutil
+import signal
+import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Iterator
 
 from data_prep.errors import S2SError
 from data_prep.prepare import PreparedDir
@@ -29,6 +33,12 @@ class TrainConfig:
     dev_sentences: int = DEFAULT_DEV_SENTENCES
     seed: int = 1
     force: bool = False
+    # Continue from the training state that an interrupted run left in OUTPUT, if there is one.
+    resume: bool = False
+
+
+class TrainingInterrupted(S2SError):
+    """SIGTERM arrived; training stopped at a checkpoint, from which it can resume."""
 
 
 def sockeye_arguments(config: TrainConfig, prepared: PreparedDir, run: RunDir, shared_vocab: bool) -> list[str]:
@@ -64,7 +74,14 @@ class CheckpointScorer:
     def __init__(self, run: RunDir, subwords: Subwords):
         self.run = run
         self.subwords = subwords
+        # Kept on disk, so that a resumed run still knows how its earlier checkpoints scored.
         self.checkpoints: list[dict] = []
+        if run.checkpoint_log.is_file():
+            by_number = {}
+            for line in run.checkpoint_log.read_text(encoding="utf-8").splitlines():
+                entry = json.loads(line)
+                by_number[entry["checkpoint"]] = entry
+            self.checkpoints = [by_number[n] for n in sorted(by_number)]
 
     def __call__(self, metrics: dict, checkpoint: int) -> None:
         from sockeye import constants as C
@@ -78,7 +95,9 @@ class CheckpointScorer:
             refs = [self.subwords.decode(line.rstrip("\n")) for line in open(references, encoding="utf-8")]
             scores = score(hyps, refs)
             entry.update(validation_bleu=scores.bleu, validation_chrf=scores.chrf)
-        self.checkpoints.append(entry)
+        self.checkpoints = [c for c in self.checkpoints if c["checkpoint"] < checkpoint] + [entry]
+        with open(self.run.checkpoint_log, "a", encoding="utf-8") as f:
+            f.write(json.dumps(entry) + "\n")
         logger.info("checkpoint %d: %s", checkpoint,
                     " ".join(f"{k}={v}" for k, v in entry.items() if k != "checkpoint"))
         log_metric("train:perplexity", entry["train_perplexity"])
@@ -86,6 +105,31 @@ class CheckpointScorer:
         if "validation_bleu" in entry:
             log_metric("validation:bleu", entry["validation_bleu"])
             log_metric("validation:chrf", entry["validation_chrf"])
+
+
+@contextlib.contextmanager
+def _stop_at_checkpoint_on_sigterm() -> Iterator[Callable[[int], None]]:
+    """On SIGTERM (a spot interruption, a stopped job), training runs on to its next checkpoint,
+    which saves the full training state, and then stops with TrainingInterrupted."""
+    received = threading.Event()
+
+    def on_sigterm(signum, frame):
+        logger.warning("SIGTERM: stopping at the next checkpoint")
+        received.set()
+
+    def at_checkpoint(checkpoint: int) -> None:
+        if received.is_set():
+            raise TrainingInterrupted(f"stopped by SIGTERM after checkpoint {checkpoint}; run again with the same "
+                                      "output (`--resume`) to continue from it")
+
+    if threading.current_thread() is not threading.main_thread():
+        yield at_checkpoint
+        return
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        yield at_checkpoint
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def train(config: TrainConfig) -> dict:
@@ -97,8 +141,10 @@ def train(config: TrainConfig) -> dict:
     prepared = PreparedDir(config.prepared)
     manifest = prepared.read_manifest()
     run = RunDir(config.output)
-    if run.root.exists() and not config.force:
-        raise S2SError(f"{run.root}: already exists; choose another output or pass --force to replace it")
+    resuming = config.resume and run.has_training_state()
+    if run.root.exists() and not (config.force or resuming):
+        raise S2SError(f"{run.root}: already exists; pass --resume to continue an interrupted run, or --force "
+                       "to start again")
     argv = sockeye_arguments(config, prepared, run, shared_vocab=manifest["subwords"]["joint"])
     parser = arguments.ConfigArgumentParser(prog="sockeye-train")
     arguments.add_train_cli_args(parser)
@@ -107,16 +153,19 @@ def train(config: TrainConfig) -> dict:
     except SystemExit:
         raise S2SError(f"Sockeye rejected the training options {config.sockeye_args}; "
                        "see `sockeye-train --help`") from None
-    shutil.rmtree(run.root, ignore_errors=True)
-    run.root.mkdir(parents=True)
-    for model in prepared.subword_files:
-        shutil.copyfile(model, run.root / model.name)
+    if resuming:
+        logger.info("resuming the interrupted run in %s", run.root)
+    else:
+        shutil.rmtree(run.root, ignore_errors=True)
+        run.root.mkdir(parents=True)
+        for model in prepared.subword_files:
+            shutil.copyfile(model, run.root / model.name)
     scorer = CheckpointScorer(run, SubwordPair.load(run.root).target)
     logger.info("training preset %r: sockeye-train %s", config.preset, " ".join(argv))
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _stop_at_checkpoint_on_sigterm() as stop:
         # Tracing the decoder on torch 2.x warns on every checkpoint; it is harmless.
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
-        state = sockeye_train.train(args, custom_metrics_logger=scorer)
+        state = sockeye_train.train(args, custom_metrics_logger=scorer, checkpoint_callback=stop)
 
     summary = {
         "source_lang": manifest["source_lang"],

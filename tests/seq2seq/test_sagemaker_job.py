@@ -3,8 +3,10 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -95,3 +97,39 @@ def test_out_of_gpu_memory_reads_as_itself():
     reason = failure_reason(torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB"))
     assert reason.startswith("out of GPU memory: lower batch_size")
     assert "Tried to allocate 2.00 GiB" in reason
+
+
+def test_sigterm_stops_at_a_checkpoint_and_a_restart_resumes_to_the_end(small_corpus, tmp_path):
+    paths = _tree(tmp_path, small_corpus, {"source_lang": "en", "target_lang": "de", "vocab_size": "400",
+                                            "max_updates": "60", "checkpoint_interval": "10",
+                                            "sockeye_args": "--batch-size 256"})
+    env = dict(os.environ, **{ROOT_ENV: str(paths.root)},
+               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", PYTHONPATH=str(REPO))
+    log = paths.checkpoints / "run" / "checkpoints.jsonl"
+    process = subprocess.Popen([str(REPO / "docker" / "train")], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 300
+    while not (log.is_file() and len(log.read_text().splitlines()) >= 2) and time.monotonic() < deadline:
+        assert process.poll() is None, process.stdout.read()[-3000:]
+        time.sleep(0.2)
+    stopped_at = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=120)
+    assert time.monotonic() - stopped_at < 120
+    assert process.returncode == 1, output[-3000:]
+    assert paths.failure.read_text().startswith("stopped by SIGTERM after checkpoint")
+    interrupted_at = int(re.search(r"stopped by SIGTERM after checkpoint (\d+)", output).group(1))
+    assert 2 <= interrupted_at < 6
+    assert not list(paths.model.glob("*"))  # nothing half-published
+
+    paths.failure.unlink()
+    result = _run_train(paths)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "resuming the interrupted run" in result.stdout + result.stderr
+    # Sockeye picked up at the saved update, not from zero: the first new checkpoint follows the saved one.
+    resumed = [int(n) for n in re.findall(r"checkpoint (\d+): train_perplexity", result.stdout + result.stderr)]
+    assert resumed[0] == interrupted_at + 1 and resumed[-1] == 6
+    (version,) = ModelStore(paths.model).versions()
+    version.verify()
+    assert version.info["training"]["updates"] == 60
+    assert [c["checkpoint"] for c in version.info["training"]["checkpoints"]] == [1, 2, 3, 4, 5, 6]

@@ -38,7 +38,8 @@ def cmd_demo_corpus(args: argparse.Namespace) -> None:
         print(f"{split}: {src} {trg}")
 
 
-def _corpus_from_flags(args: argparse.Namespace, prefix: str, name: str, clean) -> "CorpusSpec | None":
+def _corpus_from_flags(args: argparse.Namespace, prefix: str, name: str, clean):
+    """The corpus given by --{prefix}source/target, --{prefix}tsv or --{prefix}tmx, or None."""
     from data_prep.corpus import CorpusSpec
 
     values = {key: getattr(args, f"{prefix}{key}") for key in ("source", "target", "tsv", "tmx")}

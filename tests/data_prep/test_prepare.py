@@ -132,7 +132,8 @@ def test_separate_bpe_vocabularies(small_corpus, tmp_path):
     pair = SubwordPair.load(layout.root)
     assert not pair.joint
     assert "{name}" in pair.source.encode("Hello {name}.").split()
-    assert (layout.sockeye_data / "vocab.src.0.json").read_text() != (layout.sockeye_data / "vocab.trg.0.json").read_text()
+    vocabs = [(layout.sockeye_data / f"vocab.{side}.0.json").read_text() for side in ("src", "trg")]
+    assert vocabs[0] != vocabs[1]
 
 
 def test_dry_run_reports_but_writes_nothing(small_corpus, tmp_path):

@@ -32,6 +32,7 @@ from data_prep.clean import DUPLICATE, EMPTY, drop_reason, normalize, text_hash
 from data_prep.corpus import BAD_LINE_POLICIES, FAIL, CorpusSpec, data_set_name, file_sha256, read_corpus
 from data_prep.errors import S2SError
 from data_prep.report import length_stats, plot_lengths
+from data_prep.sockeye_logging import restored_logging
 from data_prep.subwords import JOINT_MODEL, SIDE_MODELS, SubwordConfig, SubwordPair, train_subwords
 
 logger = logging.getLogger(__name__)
@@ -366,7 +367,8 @@ def _run_sockeye_prepare(out: PreparedDir, subwords: SubwordPair, max_seq_len: i
         "--quiet",
         *(["--shared-vocab"] if subwords.joint else []),
     ])
-    prepare_data.prepare_data(args)
+    with restored_logging():
+        prepare_data.prepare_data(args)
     for path in vocab_files:
         path.unlink()
 

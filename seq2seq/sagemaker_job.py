@@ -16,6 +16,8 @@ import json
 import logging
 import os
 import shutil
+import signal
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,10 +28,11 @@ from data_prep.prepare import PreparedDir, PrepareConfig, prepare
 from data_prep.subwords import SubwordConfig
 from seq2seq.evaluate import evaluate
 from seq2seq.hyperparameters import Hyperparameters, parse_hyperparameters
+from seq2seq.launch import Cluster, default_processes_per_host, torchrun_command
 from seq2seq.metrics import log_metric
 from seq2seq.run_dir import RunDir
 from seq2seq.store import Version, publish
-from seq2seq.train import TrainConfig, train
+from seq2seq.train import TrainConfig, TrainingInterrupted, train
 from seq2seq.translator import Translator
 
 logger = logging.getLogger(__name__)
@@ -53,6 +56,10 @@ class SageMakerPaths:
 
     def channel(self, name: str) -> Path:
         return self.root / "input" / "data" / name
+
+    @property
+    def resource_config(self) -> Path:
+        return self.root / "input" / "config" / "resourceconfig.json"
 
     @property
     def model(self) -> Path:
@@ -136,15 +143,31 @@ def prepared_data(paths: SageMakerPaths, hp: Hyperparameters) -> Path:
     return output
 
 
-def run_job(paths: SageMakerPaths) -> Version:
-    """Prepares (when needed), trains, evaluates on the test split and publishes into /opt/ml/model."""
+def run_job(paths: SageMakerPaths) -> Version | None:
+    """Prepares (when needed), trains, evaluates on the test split and publishes into /opt/ml/model.
+    With several hosts, all train and the first one evaluates and publishes."""
     raw = json.loads(paths.hyperparameters.read_text(encoding="utf-8")) if paths.hyperparameters.is_file() else {}
     hp = parse_hyperparameters(raw)
     logger.info("hyperparameters: %s", hp)
+    cluster = Cluster.from_resource_config(paths.resource_config,
+                                           hp.processes_per_host or default_processes_per_host())
+    if len(cluster.hosts) > 1 and not PreparedDir(paths.channel("train")).manifest.is_file():
+        # SentencePiece training is not reproducible byte for byte, so hosts preparing
+        # the same text on their own would end up with different vocabularies.
+        raise S2SError("training on several hosts needs a prepared train channel: run `s2s prepare` and "
+                       "upload its output directory as the train channel")
     prepared = PreparedDir(prepared_data(paths, hp))
     run = RunDir(paths.checkpoints / "run")
-    train(TrainConfig(prepared=prepared.root, output=run.root, preset=hp.preset,
-                      sockeye_args=hp.sockeye_train_args(), seed=hp.seed, force=True, resume=True))
+    config = TrainConfig(prepared=prepared.root, output=run.root, preset=hp.preset,
+                         sockeye_args=hp.sockeye_train_args(), seed=hp.seed, force=True, resume=True)
+    if cluster.distributed:
+        _train_distributed(cluster, config)
+    else:
+        train(config)
+    if not cluster.is_primary_host:
+        logger.info("training finished; host %s leaves evaluation and publishing to %s",
+                    cluster.current_host, cluster.hosts[0])
+        return None
     test_name = prepared.read_manifest()["splits"]["test"]["name"]
     result = evaluate(Translator(run.model, run.root), prepared.text("test", "source"),
                       prepared.text("test", "target"), test_name)
@@ -158,6 +181,30 @@ def run_job(paths: SageMakerPaths) -> Version:
                                                          else f"sockeye-{source.name}"))
     logger.info("published %s: test BLEU %.2f", version.id, result.scores.bleu)
     return version
+
+
+def _train_distributed(cluster: Cluster, config: TrainConfig) -> None:
+    command = torchrun_command(cluster, config)
+    logger.info("distributed training: %s", " ".join(command[:8]))
+    process = subprocess.Popen(command)
+    stopping = []
+
+    def forward_sigterm(signum, frame):
+        # torchrun passes it on to every worker, which stops at its next checkpoint.
+        stopping.append(signum)
+        process.send_signal(signal.SIGTERM)
+
+    previous = signal.signal(signal.SIGTERM, forward_sigterm)
+    try:
+        returncode = process.wait()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if stopping:
+        raise TrainingInterrupted("stopped by SIGTERM at a checkpoint; run again with the same checkpoint "
+                                  "directory to resume")
+    if returncode != 0:
+        raise S2SError(f"distributed training failed (torchrun exited with {returncode}); the job log has the "
+                       "error of the first process that failed")
 
 
 def failure_reason(error: BaseException) -> str:

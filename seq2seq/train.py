@@ -2,6 +2,7 @@
 import contextlib
 import json
 import logging
+import os
 import shutil
 import signal
 import threading
@@ -12,6 +13,7 @@ from typing import Callable, Iterator
 
 from data_prep.errors import S2SError
 from data_prep.prepare import PreparedDir
+from data_prep.sockeye_logging import restored_logging
 from data_prep.subwords import SubwordPair, Subwords
 from seq2seq.metrics import log_metric
 from seq2seq.presets import get_preset
@@ -61,6 +63,9 @@ def sockeye_arguments(config: TrainConfig, prepared: PreparedDir, run: RunDir, s
         args += ["--weight-tying-type", "trg_softmax"]
     if not torch.cuda.is_available():
         args.append("--use-cpu")
+    elif torch.cuda.is_bf16_supported():
+        # Ampere and later train in bfloat16; Sockeye enables TF32 for what stays in float32.
+        args += ["--dtype", "bfloat16"]
     return args + list(config.sockeye_args)
 
 
@@ -141,8 +146,10 @@ def train(config: TrainConfig) -> dict:
     prepared = PreparedDir(config.prepared)
     manifest = prepared.read_manifest()
     run = RunDir(config.output)
+    # Under torchrun every process runs this function; only the first one touches the files.
+    primary = int(os.environ.get("RANK", "0")) == 0
     resuming = config.resume and run.has_training_state()
-    if run.root.exists() and not (config.force or resuming):
+    if primary and run.root.exists() and not (config.force or resuming):
         raise S2SError(f"{run.root}: already exists; pass --resume to continue an interrupted run, or --force "
                        "to start again")
     argv = sockeye_arguments(config, prepared, run, shared_vocab=manifest["subwords"]["joint"])
@@ -155,14 +162,14 @@ def train(config: TrainConfig) -> dict:
                        "see `sockeye-train --help`") from None
     if resuming:
         logger.info("resuming the interrupted run in %s", run.root)
-    else:
+    elif primary:
         shutil.rmtree(run.root, ignore_errors=True)
         run.root.mkdir(parents=True)
         for model in prepared.subword_files:
             shutil.copyfile(model, run.root / model.name)
-    scorer = CheckpointScorer(run, SubwordPair.load(run.root).target)
+    scorer = CheckpointScorer(run, SubwordPair.load(run.root).target) if primary else None
     logger.info("training preset %r: sockeye-train %s", config.preset, " ".join(argv))
-    with warnings.catch_warnings(), _stop_at_checkpoint_on_sigterm() as stop:
+    with warnings.catch_warnings(), _stop_at_checkpoint_on_sigterm() as stop, restored_logging():
         # Tracing the decoder on torch 2.x warns on every checkpoint; it is harmless.
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
         state = sockeye_train.train(args, custom_metrics_logger=scorer, checkpoint_callback=stop)
@@ -176,7 +183,8 @@ def train(config: TrainConfig) -> dict:
         "prepared": str(prepared.root.resolve()),
         "updates": state.updates,
         "best_checkpoint": state.best_checkpoint,
-        "checkpoints": scorer.checkpoints,
+        "checkpoints": scorer.checkpoints if scorer else [],
     }
-    run.summary.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    if primary:
+        run.summary.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return summary

@@ -133,3 +133,19 @@ def test_sigterm_stops_at_a_checkpoint_and_a_restart_resumes_to_the_end(small_co
     version.verify()
     assert version.info["training"]["updates"] == 60
     assert [c["checkpoint"] for c in version.info["training"]["checkpoints"]] == [1, 2, 3, 4, 5, 6]
+
+
+def test_two_training_processes_on_cpu_with_gloo(small_corpus, tmp_path):
+    paths = _tree(tmp_path, small_corpus, {"source_lang": "en", "target_lang": "de", "vocab_size": "400",
+                                            "max_updates": "10", "checkpoint_interval": "10",
+                                            "processes_per_host": "2", "sockeye_args": "--batch-size 256"})
+    result = _run_train(paths)
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, log[-4000:]
+    assert "--nproc_per_node=2" in log
+    # The second process logs on its own, under Sockeye's secondary-worker folder.
+    assert (paths.checkpoints / "run" / "model" / "secondary_worker_logs" / "1.log").is_file()
+    (version,) = ModelStore(paths.model).versions()
+    version.verify()
+    assert version.info["training"]["updates"] == 10
+    assert "--dist" in version.info["training"]["hyperparameters"]

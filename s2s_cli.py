@@ -89,7 +89,7 @@ def cmd_train(args: argparse.Namespace, sockeye_args: list[str]) -> None:
 
     summary = train(TrainConfig(prepared=args.prepared, output=args.output, preset=args.preset,
                                 sockeye_args=tuple(sockeye_args), seed=args.seed, force=args.force,
-                                resume=args.resume))
+                                resume=args.resume, early_stopping=args.early_stopping))
     last = summary["checkpoints"][-1] if summary["checkpoints"] else {}
     print(f"trained {summary['updates']} updates into {args.output}; "
           f"last validation BLEU {last.get('validation_bleu', 'n/a')}")
@@ -304,6 +304,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true",
                    help="continue an interrupted run in OUTPUT from its last checkpoint (SIGTERM stops training "
                    "at the next checkpoint)")
+    p.add_argument("--early-stopping", type=int, metavar="N",
+                   help="stop when validation BLEU has not improved for N checkpoints")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("evaluate", help="translate a test set and score it with sacreBLEU",

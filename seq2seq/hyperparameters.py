@@ -33,6 +33,8 @@ class Hyperparameters:
     checkpoint_interval: int | None = None
     batch_size: int | None = None
     learning_rate: float | None = None
+    # Stop when validation BLEU has not improved for this many checkpoints.
+    early_stopping: int | None = None
     # Training processes per host (torchrun); None means one per GPU, or one on a CPU host.
     processes_per_host: int | None = None
     # Any further sockeye-train options, as one string: "--num-layers 4:4 --label-smoothing 0.2".

@@ -25,6 +25,10 @@ class RunDir:
         return (self.model / "training_state").is_dir()
 
     @property
+    def curve(self) -> Path:
+        return self.root / "training_curve.png"
+
+    @property
     def summary(self) -> Path:
         """run.json: what was trained, on what, and how each checkpoint scored."""
         return self.root / "run.json"

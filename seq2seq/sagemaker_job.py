@@ -159,7 +159,8 @@ def run_job(paths: SageMakerPaths) -> Version | None:
     prepared = PreparedDir(prepared_data(paths, hp))
     run = RunDir(paths.checkpoints / "run")
     config = TrainConfig(prepared=prepared.root, output=run.root, preset=hp.preset,
-                         sockeye_args=hp.sockeye_train_args(), seed=hp.seed, force=True, resume=True)
+                         sockeye_args=hp.sockeye_train_args(), seed=hp.seed, force=True, resume=True,
+                         early_stopping=hp.early_stopping)
     if cluster.distributed:
         _train_distributed(cluster, config)
     else:
@@ -175,7 +176,8 @@ def run_job(paths: SageMakerPaths) -> Version | None:
     log_metric("test:chrf", result.scores.chrf)
     version = publish(run.root, paths.model, result)
     paths.output_data.mkdir(parents=True, exist_ok=True)
-    for source in (prepared.manifest, prepared.lengths_plot, run.summary, run.model / "log", run.model / "metrics"):
+    for source in (prepared.manifest, prepared.lengths_plot, run.summary, run.curve, run.model / "log",
+                   run.model / "metrics"):
         if source.is_file():
             shutil.copyfile(source, paths.output_data / (source.name if source.parent != run.model
                                                          else f"sockeye-{source.name}"))

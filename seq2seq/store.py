@@ -5,6 +5,7 @@ A store is a directory with one sub-directory per version:
     STORE/<version id>/
         model/                 Sockeye's files (params.best is a real file, not a link)
         sentencepiece*.model   one joint model, or one per side
+        training_curve.png     perplexity and validation BLEU at each checkpoint
         version.json           id, languages, scores, provenance and the sha256 of every file
 
 Publishing happens in a hidden directory that is renamed into place, so a crash never
@@ -93,6 +94,8 @@ def publish(run_dir: Path, store: Path, test: TestResult) -> Version:
             shutil.copyfile(run.model / name, tmp / MODEL_DIR / name)
         for model in SubwordPair.load(run.root).files:
             shutil.copyfile(model, tmp / model.name)
+        if run.curve.is_file():
+            shutil.copyfile(run.curve, tmp / run.curve.name)
         info = {
             "id": version_id,
             "source_lang": summary["source_lang"],

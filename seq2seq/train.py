@@ -15,6 +15,7 @@ from data_prep.errors import S2SError
 from data_prep.prepare import PreparedDir
 from data_prep.sockeye_logging import restored_logging
 from data_prep.subwords import SubwordPair, Subwords
+from seq2seq.curve import plot_training_curve
 from seq2seq.metrics import log_metric
 from seq2seq.presets import get_preset
 from seq2seq.run_dir import RunDir
@@ -37,6 +38,8 @@ class TrainConfig:
     force: bool = False
     # Continue from the training state that an interrupted run left in OUTPUT, if there is one.
     resume: bool = False
+    # Stop when validation BLEU has not improved for this many checkpoints.
+    early_stopping: int | None = None
 
 
 class TrainingInterrupted(S2SError):
@@ -56,6 +59,9 @@ def sockeye_arguments(config: TrainConfig, prepared: PreparedDir, run: RunDir, s
         "--seed", str(config.seed),
         *get_preset(config.preset).sockeye_args,
     ]
+    if config.early_stopping:
+        # Sockeye's BLEU here is on subword pieces; it only decides when to stop.
+        args += ["--optimized-metric", "bleu", "--max-num-checkpoint-not-improved", str(config.early_stopping)]
     if shared_vocab:
         args.append("--shared-vocab")
     else:
@@ -187,4 +193,6 @@ def train(config: TrainConfig) -> dict:
     }
     if primary:
         run.summary.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        if summary["checkpoints"]:
+            plot_training_curve(summary["checkpoints"], run.curve)
     return summary

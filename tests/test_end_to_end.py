@@ -32,6 +32,7 @@ def test_version_is_complete_self_describing_and_read_only(store):
     assert training["checkpoints"] and "validation_bleu" in training["checkpoints"][-1]
     assert set(info["software"]) >= {"sockeye", "torch"} and info["software"]["sockeye"] == "3.1.34"
     assert "model/params.best" in info["files"] and "sentencepiece.model" in info["files"]
+    assert (version.path / "training_curve.png").read_bytes().startswith(b"\x89PNG")
     for rel in info["files"]:
         path = version.path / rel
         assert not path.is_symlink() and path.is_file()

@@ -49,7 +49,7 @@ def test_train_entry_point_publishes_a_servable_version_and_prints_metrics(small
     version.verify()
     assert version.info["training"]["updates"] == 20
     assert version.info["test"]["name"] == "corpus" and version.info["test"]["sentences"] == 50
-    assert {"manifest.json", "run.json", "lengths.png", "sockeye-log", "sockeye-metrics"} <= \
+    assert {"manifest.json", "run.json", "lengths.png", "training_curve.png", "sockeye-log", "sockeye-metrics"} <= \
         {p.name for p in paths.output_data.iterdir()}
     assert not paths.failure.exists()
     log = result.stdout + result.stderr

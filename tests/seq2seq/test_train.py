@@ -43,3 +43,14 @@ def test_unknown_sockeye_option_is_a_clear_error(small_corpus, tmp_path):
 def test_training_needs_a_prepared_directory(tmp_path):
     with pytest.raises(S2SError, match="not a prepared directory"):
         train(TrainConfig(prepared=tmp_path, output=tmp_path / "run"))
+
+
+def test_early_stopping_watches_validation_bleu(tmp_path):
+    from data_prep.prepare import PreparedDir
+    from seq2seq.run_dir import RunDir
+    from seq2seq.train import sockeye_arguments
+
+    config = TrainConfig(prepared=tmp_path, output=tmp_path / "run", early_stopping=3)
+    args = sockeye_arguments(config, PreparedDir(tmp_path), RunDir(tmp_path / "run"), shared_vocab=True)
+    assert args[args.index("--optimized-metric") + 1] == "bleu"
+    assert args[args.index("--max-num-checkpoint-not-improved") + 1] == "3"

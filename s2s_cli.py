@@ -89,7 +89,7 @@ def cmd_train(args: argparse.Namespace, sockeye_args: list[str]) -> None:
 
     summary = train(TrainConfig(prepared=args.prepared, output=args.output, preset=args.preset,
                                 sockeye_args=tuple(sockeye_args), seed=args.seed, force=args.force,
-                                resume=args.resume, early_stopping=args.early_stopping))
+                                resume=args.resume, early_stopping=args.early_stopping, average=args.average))
     last = summary["checkpoints"][-1] if summary["checkpoints"] else {}
     print(f"trained {summary['updates']} updates into {args.output}; "
           f"last validation BLEU {last.get('validation_bleu', 'n/a')}")
@@ -209,6 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     from data_prep.prepare import PrepareConfig
     from data_prep.subwords import MODEL_TYPES, SubwordConfig
     from seq2seq.presets import PRESETS
+    from seq2seq.train import TrainConfig
 
     parser = argparse.ArgumentParser(
         prog="s2s", description="Train neural machine translation models with Sockeye, publish "
@@ -304,6 +305,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true",
                    help="continue an interrupted run in OUTPUT from its last checkpoint (SIGTERM stops training "
                    "at the next checkpoint)")
+    p.add_argument("--average", type=int, metavar="N", default=TrainConfig.average,
+                   help="average the N checkpoints with the best validation BLEU at the end, and keep the average "
+                   "if it beats the best checkpoint on the dev set; 1 turns it off (default: %(default)s)")
     p.add_argument("--early-stopping", type=int, metavar="N",
                    help="stop when validation BLEU has not improved for N checkpoints")
     p.set_defaults(func=cmd_train)

@@ -35,6 +35,8 @@ class Hyperparameters:
     learning_rate: float | None = None
     # Stop when validation BLEU has not improved for this many checkpoints.
     early_stopping: int | None = None
+    # Average this many best checkpoints at the end; kept only if better on the dev set (1: off).
+    average_checkpoints: int = 4
     # Training processes per host (torchrun); None means one per GPU, or one on a CPU host.
     processes_per_host: int | None = None
     # Any further sockeye-train options, as one string: "--num-layers 4:4 --label-smoothing 0.2".

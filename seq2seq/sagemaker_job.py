@@ -160,7 +160,7 @@ def run_job(paths: SageMakerPaths) -> Version | None:
     run = RunDir(paths.checkpoints / "run")
     config = TrainConfig(prepared=prepared.root, output=run.root, preset=hp.preset,
                          sockeye_args=hp.sockeye_train_args(), seed=hp.seed, force=True, resume=True,
-                         early_stopping=hp.early_stopping)
+                         early_stopping=hp.early_stopping, average=hp.average_checkpoints)
     if cluster.distributed:
         _train_distributed(cluster, config)
     else:

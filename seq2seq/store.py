@@ -105,7 +105,7 @@ def publish(run_dir: Path, store: Path, test: TestResult) -> Version:
                      "reference_sha256": test.reference_sha256, **asdict(test.scores)},
             "training": {"train_data_sha256": summary["train_data_sha256"], "preset": summary["preset"],
                          "hyperparameters": summary["sockeye_args"], "updates": summary["updates"],
-                         "checkpoints": summary["checkpoints"]},
+                         "checkpoints": summary["checkpoints"], "averaging": summary.get("averaging")},
             "software": _software_versions(),
             "files": {str(p.relative_to(tmp)): file_sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()},
         }

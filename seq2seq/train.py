@@ -40,6 +40,8 @@ class TrainConfig:
     resume: bool = False
     # Stop when validation BLEU has not improved for this many checkpoints.
     early_stopping: int | None = None
+    # Average this many best checkpoints at the end, and keep the average if it scores better.
+    average: int = 4
 
 
 class TrainingInterrupted(S2SError):
@@ -191,6 +193,10 @@ def train(config: TrainConfig) -> dict:
         "best_checkpoint": state.best_checkpoint,
         "checkpoints": scorer.checkpoints if scorer else [],
     }
+    if primary and config.average > 1:
+        from seq2seq.averaging import average_best_checkpoints  # imports the translator
+
+        summary["averaging"] = average_best_checkpoints(run, prepared, config.average)
     if primary:
         run.summary.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
         if summary["checkpoints"]:

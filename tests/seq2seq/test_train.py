@@ -54,3 +54,20 @@ def test_early_stopping_watches_validation_bleu(tmp_path):
     args = sockeye_arguments(config, PreparedDir(tmp_path), RunDir(tmp_path / "run"), shared_vocab=True)
     assert args[args.index("--optimized-metric") + 1] == "bleu"
     assert args[args.index("--max-num-checkpoint-not-improved") + 1] == "3"
+
+
+def test_best_checkpoints_are_averaged_and_the_better_model_kept(small_corpus, tmp_path):
+    spec = CorpusSpec(name="demo", source=small_corpus["train"][0], target=small_corpus["train"][1])
+    prepare(PrepareConfig(corpora=(spec,), source_lang="en", target_lang="de", output=tmp_path / "prepared",
+                          dev_size=30, test_size=20, subwords=SubwordConfig(vocab_size=400)))
+    summary = train(TrainConfig(prepared=tmp_path / "prepared", output=tmp_path / "run", dev_sentences=30,
+                                average=3, sockeye_args=("--max-updates", "30", "--checkpoint-interval", "10")))
+    averaging = summary["averaging"]
+    assert sorted(averaging["averaged_checkpoints"]) == ["params.00001", "params.00002", "params.00003"]
+    assert averaging["published"] == ("average" if averaging["average_dev_bleu"] > averaging[
+        "best_checkpoint_dev_bleu"] else "best checkpoint")
+    best = tmp_path / "run" / "model" / "params.best"
+    assert best.is_symlink() == (averaging["published"] == "best checkpoint")
+    assert not (tmp_path / "run" / "model" / "params.average").exists()
+    (translation,) = Translator(tmp_path / "run" / "model", tmp_path / "run").translate(["A dog."])
+    assert isinstance(translation, str)

@@ -137,9 +137,7 @@ def cmd_publish(args: argparse.Namespace) -> None:
         test_source, test_target, name = args.test_source, args.test_target, None
     else:
         # The prepared data's test split: cleaned, and kept out of training.
-        prepared = PreparedDir(Path(summary["prepared"]))
-        test_source, test_target = prepared.text("test", "source"), prepared.text("test", "target")
-        name = prepared.read_manifest()["splits"]["test"]["name"]
+        test_source, test_target, name = PreparedDir(Path(summary["prepared"])).test_split()
     result = evaluate(Translator(run.model, run.root), test_source, test_target, name)
     version = publish(args.run, args.store, result)
     print(f"published {version.id} to {args.store}: BLEU {result.scores.bleu:.2f} "

@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import re
 import xml.etree.ElementTree as ET
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,7 +77,7 @@ def read_lines(path: Path, on_bad_line: str = FAIL) -> Iterator[str | None]:
         try:
             for line_no, raw in enumerate(f, start=1):
                 yield _decode(raw, path, line_no, on_bad_line)
-        except (gzip.BadGzipFile, EOFError, OSError) as e:
+        except (gzip.BadGzipFile, EOFError, zlib.error) as e:
             raise S2SError(f"{path}: not a valid gzip file ({e})") from None
 
 

@@ -71,6 +71,11 @@ class PreparedDir:
         """Cleaned text of a split and side ("source" or "target"); `subwords`: encoded."""
         return self.root / f"{split}.{side}{'.sp' if subwords else ''}"
 
+    def test_split(self) -> tuple[Path, Path, str]:
+        """The cleaned test split's source and target files, and the name it is reported under."""
+        name = self.read_manifest()["splits"]["test"]["name"]
+        return self.text("test", "source"), self.text("test", "target"), name
+
     def read_manifest(self) -> dict:
         if not self.manifest.is_file():
             raise S2SError(f"{self.root}: not a prepared directory (no manifest.json); run `s2s prepare` first")
@@ -144,25 +149,20 @@ def prepare(config: PrepareConfig) -> dict:
         pool = tmp / "pool.tsv"
         pool_size = _clean_into_pool(config, pool, corpora)
         if pool_size == 0:
-            for name, counts in corpora.items():
-                _require_pairs(name, counts)
+            _require_pairs(corpora)
         held_out = _draw_held_out(config, pool, pool_size, out, [s for s in ("dev", "test") if s not in given], splits)
         _split_pool(config, pool, out, held_out, corpora)
         pool.unlink()
-        for name, counts in [(n, c) for n, c in corpora.items()] + [(s, splits[s]) for s in ("dev", "test")]:
-            _require_pairs(name, counts)
-        manifest = _manifest(config, corpora, splits, given)
+        _require_pairs({**corpora, "dev": splits["dev"], "test": splits["test"]})
         if config.dry_run:
-            return manifest
+            return _manifest(config, corpora, splits, given)
 
         logger.info("training SentencePiece (%s, %d pieces, %s)", config.subwords.model_type,
                     config.subwords.vocab_size, "joint" if config.subwords.joint else "one model per side")
         subwords = train_subwords(out.text("train", "source"), out.text("train", "target"), tmp, config.subwords)
-        lengths = {}
-        for split in SPLITS:
-            lengths[split] = _encode_split(subwords, out, split, config.max_seq_len, splits[split], corpora)
-        for name, counts in [(n, c) for n, c in corpora.items()] + [(s, splits[s]) for s in ("dev", "test")]:
-            _require_pairs(name, counts)
+        lengths = {split: _encode_split(subwords, out, split, config.max_seq_len, splits[split], corpora)
+                   for split in SPLITS}
+        _require_pairs({**corpora, "dev": splits["dev"], "test": splits["test"]})
         _run_sockeye_prepare(out, subwords, config.max_seq_len)
         for side in ("source", "target"):
             out.text("train", side).unlink()
@@ -296,10 +296,11 @@ def _split_pool(config: PrepareConfig, pool: Path, out: PreparedDir, held_out: s
             fc.write(f"{index}\n")
 
 
-def _require_pairs(name: str, counts: Counts) -> None:
-    if counts.kept <= 0:
-        raise S2SError(f"{name}: no sentence pair is left after cleaning (read {counts.read}, dropped "
-                       f"{dict(counts.dropped)}); check the input files and cleaning settings")
+def _require_pairs(counts_by_name: dict[str, Counts]) -> None:
+    for name, counts in counts_by_name.items():
+        if counts.kept <= 0:
+            raise S2SError(f"{name}: no sentence pair is left after cleaning (read {counts.read}, dropped "
+                           f"{dict(counts.dropped)}); check the input files and cleaning settings")
 
 
 def _encode_split(subwords: SubwordPair, out: PreparedDir, split: str, max_seq_len: int, counts: Counts,

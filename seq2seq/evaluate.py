@@ -28,13 +28,8 @@ def evaluate(translator: Translator, source: Path, reference: Path, name: str | 
         raise S2SError(f"{source}: the test set is empty")
     sources = [src for src, _ in pairs]
     references = [ref.strip() for _, ref in pairs]
-    chunk = 64
-    hypotheses: list[str] = []
-    with tqdm(total=len(sources), unit="sent", desc=f"translating {source.name}", leave=False,
-              disable=None) as bar:
-        for start in range(0, len(sources), chunk):
-            hypotheses += translator.translate(sources[start:start + chunk])
-            bar.update(min(chunk, len(sources) - start))
+    hypotheses = list(tqdm(translator.translate_stream(iter(sources)), total=len(sources), unit="sent",
+                           desc=f"translating {source.name}", leave=False, disable=None))
     result = TestResult(name=name or data_set_name(source), source_sha256=file_sha256(source),
                         reference_sha256=file_sha256(reference), scores=score(hypotheses, references))
     logger.info("%s: BLEU %.2f chrF %.2f on %d sentences", result.name, result.scores.bleu,

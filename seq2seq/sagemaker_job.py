@@ -169,9 +169,7 @@ def run_job(paths: SageMakerPaths) -> Version | None:
         logger.info("training finished; host %s leaves evaluation and publishing to %s",
                     cluster.current_host, cluster.hosts[0])
         return None
-    test_name = prepared.read_manifest()["splits"]["test"]["name"]
-    result = evaluate(Translator(run.model, run.root), prepared.text("test", "source"),
-                      prepared.text("test", "target"), test_name)
+    result = evaluate(Translator(run.model, run.root), *prepared.test_split())
     log_metric("test:bleu", result.scores.bleu)
     log_metric("test:chrf", result.scores.chrf)
     version = publish(run.root, paths.model, result)

@@ -2,14 +2,13 @@
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-import requests
 
 from data_prep.demo_corpus import DemoCorpusConfig, write_demo_corpus
-from serve.demo import free_port
+from data_prep.errors import S2SError
+from serve.demo import free_port, wait_until_ready
 
 REPO = Path(__file__).resolve().parent.parent
 MULTI30K = Path(os.environ.get("S2S_MULTI30K", REPO.parent / "shared" / "data" / "multi30k"))
@@ -50,18 +49,11 @@ def gunicorn_server(store):
     process = subprocess.Popen([sys.executable, "-m", "s2s_cli", "serve", "--store", str(store),
                                 "--port", str(port)], cwd=REPO)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "the server exited during start-up"
-        try:
-            if requests.get(url + "/ping", timeout=2).status_code == 200:
-                break
-        except requests.RequestException:  # refused, or queued while the worker loads the model
-            pass
-        time.sleep(0.5)
-    else:
+    try:
+        wait_until_ready(url, process)
+    except S2SError:
         process.kill()
-        pytest.fail("the server did not become ready within 120 s")
+        raise
     yield url, process
     process.terminate()
     process.wait(timeout=60)

@@ -20,14 +20,16 @@ def _add_store(p: argparse.ArgumentParser) -> None:
 
 def _add_model_choice(p: argparse.ArgumentParser) -> None:
     """Options choosing the model to translate with: a training run, or a published version."""
-    from seq2seq.translator import DecodeConfig
+    from seq2seq.translator import DTYPES, DecodeOptions
 
     p.add_argument("--run", type=Path, help="a training run directory (instead of a published version)")
     _add_store(p)
     p.add_argument("--version", help="version id (default: the best-BLEU version for the language pair)")
     p.add_argument("--source-lang", help="source language code, to pick the default version")
     p.add_argument("--target-lang", help="target language code, to pick the default version")
-    p.add_argument("--beam-size", type=int, default=DecodeConfig().beam_size, help="beam size (default: %(default)s)")
+    p.add_argument("--beam-size", type=int, default=DecodeOptions().beam_size, help="beam size (default: %(default)s)")
+    p.add_argument("--dtype", choices=DTYPES, default="float32",
+                   help="int8 quantises the model's linear layers on CPU (default: %(default)s)")
 
 
 def cmd_demo_corpus(args: argparse.Namespace) -> None:
@@ -100,7 +102,7 @@ def _load_translator(args: argparse.Namespace):
     from seq2seq.run_dir import RunDir
     from seq2seq.translator import DecodeConfig, Translator
 
-    decode = DecodeConfig(beam_size=args.beam_size)
+    decode = DecodeConfig(dtype=args.dtype)
     if getattr(args, "run", None):
         run = RunDir(args.run)
         run.read_summary()
@@ -114,8 +116,10 @@ def _load_translator(args: argparse.Namespace):
 def cmd_evaluate(args: argparse.Namespace) -> None:
     from seq2seq.evaluate import evaluate
 
+    from seq2seq.translator import DecodeOptions
+
     translator, name = _load_translator(args)
-    result = evaluate(translator, args.source, args.reference)
+    result = evaluate(translator, args.source, args.reference, options=DecodeOptions(beam_size=args.beam_size))
     s = result.scores
     print(f"{name} on {result.name} ({s.sentences} sentences): BLEU {s.bleu:.2f}  chrF {s.chrf:.2f}")
     print(f"BLEU signature: {s.bleu_signature}")
@@ -124,10 +128,9 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 
 def cmd_publish(args: argparse.Namespace) -> None:
     from data_prep.prepare import PreparedDir
-    from seq2seq.evaluate import evaluate
+    from seq2seq.evaluate import evaluate_with_int8
     from seq2seq.run_dir import RunDir
     from seq2seq.store import publish
-    from seq2seq.translator import Translator
 
     run = RunDir(args.run)
     summary = run.read_summary()
@@ -138,22 +141,23 @@ def cmd_publish(args: argparse.Namespace) -> None:
     else:
         # The prepared data's test split: cleaned, and kept out of training.
         test_source, test_target, name = PreparedDir(Path(summary["prepared"])).test_split()
-    result = evaluate(Translator(run.model, run.root), test_source, test_target, name)
-    version = publish(args.run, args.store, result)
+    result, int8 = evaluate_with_int8(run.model, run.root, test_source, test_target, name)
+    version = publish(args.run, args.store, result, int8)
     print(f"published {version.id} to {args.store}: BLEU {result.scores.bleu:.2f} "
-          f"chrF {result.scores.chrf:.2f} on {result.name}")
+          f"chrF {result.scores.chrf:.2f} on {result.name} (int8: BLEU {int8.scores.bleu:.2f})")
     print(f"BLEU signature: {result.scores.bleu_signature}")
 
 
 def cmd_translate(args: argparse.Namespace) -> None:
     from data_prep.corpus import read_lines
+    from seq2seq.translator import DecodeOptions
 
     translator, name = _load_translator(args)
     log.info("translating with %s", name)
     lines = read_lines(args.input) if args.input else (line.rstrip("\r\n") for line in sys.stdin)
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
     try:
-        for translation in translator.translate_stream(lines):
+        for translation in translator.translate_stream(lines, DecodeOptions(beam_size=args.beam_size)):
             out.write(translation + "\n")
             out.flush()
     finally:
@@ -165,25 +169,52 @@ def cmd_models(args: argparse.Namespace) -> None:
     from seq2seq.store import ModelStore
 
     store = ModelStore(args.store)
-    versions = store.versions()
-    defaults = {store.default_for(*pair).id for pair in store.pairs()}
-    if args.json:
-        print(json.dumps([dict(v.info, default=v.id in defaults) for v in versions], indent=2))
+    if args.action == "promote":
+        previous = store.promote(args.version, tolerance=args.tolerance, force=args.force)
+        version = store.get(args.version)
+        print(f"{'->'.join(version.pair)}: default is now {version.id} (BLEU {version.bleu:.2f}), "
+              f"was {previous.id} (BLEU {previous.bleu:.2f})")
         return
-    if not versions:
+    if args.action == "rollback":
+        version = store.rollback(args.source_lang, args.target_lang)
+        print(f"{args.source_lang}->{args.target_lang}: default is back to {version.id} (BLEU {version.bleu:.2f})")
+        return
+    snapshot = store.snapshot()
+    defaults = {v.id for v in snapshot.defaults().values()}
+    if args.json:
+        print(json.dumps([dict(v.info, default=v.id in defaults) for v in snapshot.versions], indent=2))
+        return
+    if not snapshot.versions:
         print(f"no versions in {args.store}")
-    for v in versions:
+    for v in snapshot.versions:
         mark = "*" if v.id in defaults else " "
+        int8 = v.info["test"].get("int8")
         print(f"{mark} {v.id}  {v.pair[0]}->{v.pair[1]}  BLEU {v.bleu:6.2f}  chrF {v.info['test']['chrf']:6.2f}  "
-              f"{v.info['test']['name']}  {v.info['created']}")
+              + (f"int8 {int8['bleu_change']:+.2f}  " if int8 else "")
+              + f"{v.info['test']['name']}  {v.info['created']}")
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
-    from serve.config import ServeConfig
+    from serve.config import MIB, BatchConfig, ServeConfig, ServerConfig
     from serve.server import run_server
 
-    run_server(ServeConfig(store=args.store, version=args.version), host=args.host, port=args.port,
-               workers=args.workers, threads=args.threads, timeout=args.timeout)
+    config = ServeConfig(
+        store=args.store, version=args.version, max_payload_bytes=int(args.max_payload_mb * MIB),
+        max_items=args.max_items, max_item_chars=args.max_item_chars, max_beam_size=args.max_beam_size,
+        batching=BatchConfig(max_batch_size=args.max_batch_size, max_wait_ms=args.max_wait_ms,
+                             max_queue=args.max_queue),
+        request_timeout_s=args.timeout, cache_size=args.cache_size, int8=args.int8,
+        reload_interval_s=args.reload_interval, api_keys=args.api_keys)
+    run_server(config, ServerConfig(host=args.host, port=args.port, workers=args.workers, threads=args.threads,
+                                    timeout_s=args.timeout))
+
+
+def cmd_keys(args: argparse.Namespace) -> None:
+    from serve.auth import add_key
+
+    key = add_key(args.file, args.name, args.per_minute)
+    print(f"API key {args.name!r} added to {args.file} (stored hashed; this is the only time it is shown):")
+    print(key)
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
@@ -207,6 +238,9 @@ def build_parser() -> argparse.ArgumentParser:
     from data_prep.prepare import PrepareConfig
     from data_prep.subwords import MODEL_TYPES, SubwordConfig
     from seq2seq.presets import PRESETS
+    from seq2seq.store import PROMOTE_TOLERANCE
+    from serve.auth import DEFAULT_PER_MINUTE
+    from serve.config import BatchConfig, ServeConfig, ServerConfig, sagemaker_defaults
     from seq2seq.train import TrainConfig
 
     parser = argparse.ArgumentParser(
@@ -334,23 +368,82 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", "-o", type=Path, help="output file (default: stdout)")
     p.set_defaults(func=cmd_translate)
 
-    p = sub.add_parser("models", help="list the versions in a model store",
-                       description="List published versions with their test scores; * marks each pair's default.")
-    _add_store(p)
-    p.add_argument("--json", action="store_true", help="print version.json contents as JSON")
-    p.set_defaults(func=cmd_models)
+    p = sub.add_parser("models", help="list, promote and roll back the versions in a model store",
+                       description="List published versions with their test scores (* marks each language "
+                       "pair's default: the promoted version, or else the best-BLEU one), promote a version to "
+                       "be its pair's default, or roll the last promotion back. A running server picks the "
+                       "change up without a restart.")
+    models = p.add_subparsers(dest="action", metavar="ACTION")
+    p.set_defaults(func=cmd_models, action="list", json=False)
+    for q in (p, models.add_parser("list", help="list the versions (the default action)")):
+        _add_store(q)
+        q.add_argument("--json", action="store_true", help="print version.json contents as JSON")
+    q = models.add_parser("promote", help="make a version its language pair's default")
+    _add_store(q)
+    q.add_argument("version", help="version id")
+    q.add_argument("--tolerance", type=float, default=PROMOTE_TOLERANCE,
+                   help="refuse a version whose test BLEU is more than this below the current default's "
+                   "(default: %(default)s)")
+    q.add_argument("--force", action="store_true", help="promote even below the tolerance")
+    q = models.add_parser("rollback", help="return a language pair to its previous default")
+    _add_store(q)
+    q.add_argument("--source-lang", required=True, help="source language code")
+    q.add_argument("--target-lang", required=True, help="target language code")
 
+    defaults, serve_defaults, batch_defaults = sagemaker_defaults(), ServeConfig, BatchConfig
     p = sub.add_parser("serve", help="serve the store's versions over REST with gunicorn",
-                       description="Serve translations over REST: /v1/translate, /v1/models, and SageMaker's "
-                       "/ping and /invocations.")
+                       description="Serve translations over REST: /v1/translate and /v1/models; SageMaker's "
+                       "/ping, /invocations (JSON, text/plain, JSON lines) and /execution-parameters; "
+                       "/healthz, /readyz and Prometheus /metrics. New versions and promotions in the store "
+                       "are picked up without a restart. SageMaker's SAGEMAKER_BIND_TO_PORT, "
+                       "SAGEMAKER_MODEL_SERVER_WORKERS, SAGEMAKER_MODEL_SERVER_TIMEOUT and "
+                       "SAGEMAKER_MAX_PAYLOAD_IN_MB set the defaults of --port, --workers, --timeout and "
+                       "--max-payload-mb.")
     _add_store(p)
-    p.add_argument("--version", help="the version /invocations uses (default: the best of the only pair)")
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
-    p.add_argument("--port", type=int, default=8080, help="port (default: %(default)s)")
-    p.add_argument("--workers", type=int, default=1, help="gunicorn worker processes (default: %(default)s)")
-    p.add_argument("--threads", type=int, default=4, help="threads per worker (default: %(default)s)")
-    p.add_argument("--timeout", type=int, default=60, help="request timeout in seconds (default: %(default)s)")
+    p.add_argument("--version", help="the version /invocations uses (default: the default version of the "
+                   "store's only language pair)")
+    p.add_argument("--host", default=ServerConfig.host, help="address to bind (default: %(default)s)")
+    p.add_argument("--port", type=int, default=defaults["port"], help="port (default: %(default)s)")
+    p.add_argument("--workers", type=int, default=defaults["workers"],
+                   help="gunicorn worker processes, each with its own copy of the models (default: %(default)s)")
+    p.add_argument("--threads", type=int, default=ServerConfig.threads,
+                   help="request threads per worker; they wait on the batcher (default: %(default)s)")
+    p.add_argument("--timeout", type=int, default=defaults["timeout"],
+                   help="seconds a request may wait for its translation before a 503 (default: %(default)s)")
+    p.add_argument("--max-payload-mb", type=float, default=defaults["max_payload_mb"],
+                   help="largest request body in MiB (default: %(default)s)")
+    p.add_argument("--max-items", type=int, default=serve_defaults.max_items,
+                   help="texts per request (default: %(default)s)")
+    p.add_argument("--max-item-chars", type=int, default=serve_defaults.max_item_chars,
+                   help="characters per text (default: %(default)s)")
+    p.add_argument("--max-beam-size", type=int, default=serve_defaults.max_beam_size,
+                   help="largest beam size a request may ask for (default: %(default)s)")
+    p.add_argument("--max-batch-size", type=int, default=batch_defaults.max_batch_size,
+                   help="sentences per model batch; 1 turns batching off (default: %(default)s)")
+    p.add_argument("--max-wait-ms", type=float, default=batch_defaults.max_wait_ms,
+                   help="how long a batch waits to fill after its first sentence (default: %(default)s)")
+    p.add_argument("--max-queue", type=int, default=batch_defaults.max_queue,
+                   help="sentences waiting per version before requests get 503 (default: %(default)s)")
+    p.add_argument("--cache-size", type=int, default=serve_defaults.cache_size,
+                   help="translations cached per worker; 0 turns the cache off (default: %(default)s)")
+    p.add_argument("--int8", action="store_true", help="quantise the models to int8 (CPU only); version.json "
+                   "records what int8 costs in test BLEU")
+    p.add_argument("--reload-interval", type=float, default=serve_defaults.reload_interval_s,
+                   help="seconds between checks of the store for new versions; 0 turns hot reload off "
+                   "(default: %(default)s)")
+    p.add_argument("--api-keys", type=Path, help="API key file from `s2s keys add`; when given, /v1/* requires "
+                   "a key (/ping, /invocations and the health routes stay open)")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("keys", help="manage the API keys of `s2s serve --api-keys`",
+                       description="Create an API key: it is printed once, and only its sha256 is stored.")
+    keys = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    q = keys.add_parser("add", help="create a key and add its hash to the key file")
+    q.add_argument("name", help="a name for the key, shown in access logs")
+    q.add_argument("--file", type=Path, required=True, help="the key file (created if missing)")
+    q.add_argument("--per-minute", type=int, default=DEFAULT_PER_MINUTE,
+                   help="requests per minute allowed to this key; 0 for unlimited (default: %(default)s)")
+    p.set_defaults(func=cmd_keys)
 
     p = sub.add_parser("demo", help="run the whole path on the generated demo corpus",
                        description="Generate the demo corpus, prepare it, train `tiny`, evaluate, publish, "

@@ -15,6 +15,7 @@ METRICS = (
     "validation:chrf",
     "test:bleu",
     "test:chrf",
+    "test:int8_bleu",
 )
 
 METRIC_DEFINITIONS = [

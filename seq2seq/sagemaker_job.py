@@ -26,14 +26,13 @@ from data_prep.corpus import CorpusSpec
 from data_prep.errors import S2SError
 from data_prep.prepare import PreparedDir, PrepareConfig, prepare
 from data_prep.subwords import SubwordConfig
-from seq2seq.evaluate import evaluate
+from seq2seq.evaluate import evaluate_with_int8
 from seq2seq.hyperparameters import Hyperparameters, parse_hyperparameters
 from seq2seq.launch import Cluster, default_processes_per_host, torchrun_command
 from seq2seq.metrics import log_metric
 from seq2seq.run_dir import RunDir
 from seq2seq.store import Version, publish
 from seq2seq.train import TrainConfig, TrainingInterrupted, train
-from seq2seq.translator import Translator
 
 logger = logging.getLogger(__name__)
 
@@ -169,10 +168,11 @@ def run_job(paths: SageMakerPaths) -> Version | None:
         logger.info("training finished; host %s leaves evaluation and publishing to %s",
                     cluster.current_host, cluster.hosts[0])
         return None
-    result = evaluate(Translator(run.model, run.root), *prepared.test_split())
+    result, int8 = evaluate_with_int8(run.model, run.root, *prepared.test_split())
     log_metric("test:bleu", result.scores.bleu)
     log_metric("test:chrf", result.scores.chrf)
-    version = publish(run.root, paths.model, result)
+    log_metric("test:int8_bleu", int8.scores.bleu)
+    version = publish(run.root, paths.model, result, int8)
     paths.output_data.mkdir(parents=True, exist_ok=True)
     for source in (prepared.manifest, prepared.lengths_plot, run.summary, run.curve, run.model / "log",
                    run.model / "metrics"):

@@ -7,17 +7,21 @@ A store is a directory with one sub-directory per version:
         sentencepiece*.model   one joint model, or one per side
         training_curve.png     perplexity and validation BLEU at each checkpoint
         version.json           id, languages, scores, provenance and the sha256 of every file
+    STORE/promotions.json      per language pair, the versions promoted to be its default
 
 Publishing happens in a hidden directory that is renamed into place, so a crash never
 leaves a half version visible, and published files are made read-only.
 """
+import fcntl
 import json
 import os
 import shutil
 import stat
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Iterator
 
 from data_prep import atomic
 from data_prep.corpus import file_sha256
@@ -29,6 +33,10 @@ from seq2seq.run_dir import RunDir
 # Where versions are published and served from unless told otherwise.
 DEFAULT_STORE = Path(os.environ.get("S2S_STORE", "models"))
 VERSION_JSON = "version.json"
+# Which versions were promoted: the store's only mutable file.
+PROMOTIONS_JSON = "promotions.json"
+# How far below the current default's test BLEU a version may be and still be promoted unforced.
+PROMOTE_TOLERANCE = 1.0
 MODEL_DIR = "model"
 # What inference needs from Sockeye's output folder, plus args.yaml as the record of training.
 SOCKEYE_FILES = ("config", "version", "vocab.src.0.json", "vocab.trg.0.json", "params.best", "args.yaml")
@@ -79,8 +87,9 @@ def _version_id(source_lang: str, target_lang: str, created: datetime, digest: s
     return f"{source_lang}-{target_lang}-{created:%Y%m%d-%H%M%S}-{digest[:8]}"
 
 
-def publish(run_dir: Path, store: Path, test: TestResult) -> Version:
-    """Copies a finished run into the store as a new version scored by `test`."""
+def publish(run_dir: Path, store: Path, test: TestResult, int8: TestResult | None = None) -> Version:
+    """Copies a finished run into the store as a new version scored by `test` (and by `int8`,
+    the same test set translated by the int8-quantised model)."""
     run = RunDir(run_dir)
     summary = run.read_summary()
     created = datetime.now(timezone.utc)
@@ -102,7 +111,9 @@ def publish(run_dir: Path, store: Path, test: TestResult) -> Version:
             "target_lang": summary["target_lang"],
             "created": created.isoformat(timespec="seconds"),
             "test": {"name": test.name, "source_sha256": test.source_sha256,
-                     "reference_sha256": test.reference_sha256, **asdict(test.scores)},
+                     "reference_sha256": test.reference_sha256, **asdict(test.scores),
+                     **({"int8": {"bleu": int8.scores.bleu, "chrf": int8.scores.chrf,
+                                  "bleu_change": round(int8.scores.bleu - test.scores.bleu, 2)}} if int8 else {})},
             "training": {"train_data_sha256": summary["train_data_sha256"], "preset": summary["preset"],
                          "hyperparameters": summary["sockeye_args"], "updates": summary["updates"],
                          "checkpoints": summary["checkpoints"], "averaging": summary.get("averaging")},
@@ -116,40 +127,42 @@ def publish(run_dir: Path, store: Path, test: TestResult) -> Version:
     return Version(final, info)
 
 
-class ModelStore:
-    """Read access to the versions in a store directory."""
+def _pair_key(source_lang: str, target_lang: str) -> str:
+    return f"{source_lang}-{target_lang}"
 
-    def __init__(self, root: Path):
-        self.root = Path(root)
 
-    def versions(self) -> list[Version]:
-        """Every published version, oldest first. Hidden (in-progress) directories are skipped."""
-        if not self.root.is_dir():
-            return []
-        found = []
-        for path in sorted(self.root.iterdir()):
-            meta = path / VERSION_JSON
-            if not path.name.startswith(".") and meta.is_file():
-                found.append(Version(path, json.loads(meta.read_text(encoding="utf-8"))))
-        return sorted(found, key=lambda v: v.info["created"])
+@dataclass(frozen=True)
+class StoreSnapshot:
+    """The store's versions and promotions as read at one moment; queries never touch the disk."""
+    root: Path
+    versions: tuple[Version, ...]
+    # Per language pair ("en-de"), the promoted versions, oldest first; the last one is the default.
+    promotions: dict[str, list[str]]
 
     def get(self, version_id: str) -> Version:
-        for version in self.versions():
+        for version in self.versions:
             if version.id == version_id:
                 return version
         raise VersionNotFound(f"unknown version {version_id!r} in {self.root}; "
-                              "`s2s models` lists the versions")
+                              "`s2s models list` lists the versions")
 
     def pairs(self) -> list[tuple[str, str]]:
-        return sorted({v.pair for v in self.versions()})
+        return sorted({v.pair for v in self.versions})
 
     def default_for(self, source_lang: str, target_lang: str) -> Version:
-        """The best-BLEU version for a language pair."""
-        candidates = [v for v in self.versions() if v.pair == (source_lang, target_lang)]
+        """The promoted version for a language pair, or else its best-BLEU version."""
+        candidates = [v for v in self.versions if v.pair == (source_lang, target_lang)]
         if not candidates:
             raise VersionNotFound(f"no version translates {source_lang}->{target_lang} in {self.root}; "
                                   f"pairs available: {', '.join('-'.join(p) for p in self.pairs()) or 'none'}")
+        present = {v.id: v for v in candidates}
+        for version_id in reversed(self.promotions.get(_pair_key(source_lang, target_lang), [])):
+            if version_id in present:
+                return present[version_id]
         return max(candidates, key=lambda v: (v.bleu, v.info["created"]))
+
+    def defaults(self) -> dict[tuple[str, str], Version]:
+        return {pair: self.default_for(*pair) for pair in self.pairs()}
 
     def select(self, version_id: str | None = None, source_lang: str | None = None,
                target_lang: str | None = None) -> Version:
@@ -163,3 +176,102 @@ class ModelStore:
             raise VersionNotFound(f"{self.root} holds {len(pairs)} language pairs; name a version "
                                   "(--version) or a language pair (--source-lang, --target-lang)")
         return self.default_for(*pairs[0])
+
+
+class ModelStore:
+    """A store directory: its versions, and which one is each pair's default.
+
+    Versions never change; promotions.json is the store's only mutable file."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    @property
+    def promotions_file(self) -> Path:
+        return self.root / PROMOTIONS_JSON
+
+    def version_files(self) -> list[Path]:
+        """The version.json of every published version. Hidden (in-progress) directories are skipped."""
+        if not self.root.is_dir():
+            return []
+        return [path / VERSION_JSON for path in sorted(self.root.iterdir())
+                if not path.name.startswith(".") and (path / VERSION_JSON).is_file()]
+
+    def read_version(self, meta: Path) -> Version:
+        try:
+            return Version(meta.parent, json.loads(meta.read_text(encoding="utf-8")))
+        except (OSError, ValueError) as e:
+            raise S2SError(f"{meta}: unreadable version.json ({e})") from e
+
+    def _read_promotions(self) -> dict[str, list[str]]:
+        if not self.promotions_file.is_file():
+            return {}
+        try:
+            return json.loads(self.promotions_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise S2SError(f"{self.promotions_file}: unreadable ({e}); fix or delete it") from e
+
+    def snapshot(self, versions: list[Version] | None = None) -> StoreSnapshot:
+        """The store now; `versions` (already read and checked by the caller) replaces reading them."""
+        if versions is None:
+            versions = [self.read_version(meta) for meta in self.version_files()]
+        return StoreSnapshot(self.root, tuple(sorted(versions, key=lambda v: v.info["created"])),
+                             self._read_promotions())
+
+    def versions(self) -> list[Version]:
+        """Every published version, oldest first."""
+        return list(self.snapshot().versions)
+
+    def get(self, version_id: str) -> Version:
+        return self.snapshot().get(version_id)
+
+    def pairs(self) -> list[tuple[str, str]]:
+        return self.snapshot().pairs()
+
+    def default_for(self, source_lang: str, target_lang: str) -> Version:
+        return self.snapshot().default_for(source_lang, target_lang)
+
+    def select(self, version_id: str | None = None, source_lang: str | None = None,
+               target_lang: str | None = None) -> Version:
+        return self.snapshot().select(version_id, source_lang, target_lang)
+
+    @contextmanager
+    def _promotions_locked(self) -> Iterator[dict[str, list[str]]]:
+        """The promotions, to change in place; written back atomically under a lock, so that two
+        `s2s models promote` at once cannot lose one another's change."""
+        with open(self.root / ".promotions.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            promotions = self._read_promotions()
+            yield promotions
+            tmp = self.root / f".{PROMOTIONS_JSON}.{os.getpid()}"
+            tmp.write_text(json.dumps(promotions, indent=2) + "\n", encoding="utf-8")
+            os.replace(tmp, self.promotions_file)
+
+    def promote(self, version_id: str, tolerance: float = PROMOTE_TOLERANCE, force: bool = False) -> Version:
+        """Makes a version its pair's default; returns the previous default. Refuses a version whose
+        test BLEU is more than `tolerance` below the current default's, unless forced."""
+        snapshot = self.snapshot()
+        version = snapshot.get(version_id)
+        current = snapshot.default_for(*version.pair)
+        if current.id == version.id:
+            raise S2SError(f"{version.id} is already the default for {'->'.join(version.pair)}")
+        if not force and version.bleu < current.bleu - tolerance:
+            raise S2SError(
+                f"refusing to promote {version.id}: test BLEU {version.bleu:.2f} on {version.info['test']['name']} "
+                f"is more than {tolerance} below the current default {current.id} "
+                f"({current.bleu:.2f} on {current.info['test']['name']}); --force promotes it anyway")
+        with self._promotions_locked() as promotions:
+            promotions.setdefault(_pair_key(*version.pair), []).append(version.id)
+        return current
+
+    def rollback(self, source_lang: str, target_lang: str) -> Version:
+        """Undoes the pair's last promotion; returns the default that is back."""
+        key = _pair_key(source_lang, target_lang)
+        with self._promotions_locked() as promotions:
+            history = promotions.get(key, [])
+            if not history:
+                raise S2SError(f"nothing to roll back for {source_lang}->{target_lang}: no version was promoted")
+            history.pop()
+            if not history:
+                del promotions[key]
+        return self.default_for(source_lang, target_lang)

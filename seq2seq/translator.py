@@ -12,11 +12,38 @@ from data_prep.subwords import SubwordPair
 
 logger = logging.getLogger(__name__)
 
+DTYPES = ("float32", "int8")
+
 
 @dataclass(frozen=True)
 class DecodeConfig:
-    beam_size: int = 5
+    """How a loaded model is run: fixed for the model's lifetime."""
     batch_size: int = 32
+    # int8 is Sockeye's dynamic quantisation of the linear layers, on CPU only.
+    dtype: str = "float32"
+
+
+@dataclass(frozen=True)
+class DecodeOptions:
+    """What one call may choose: sentences with equal options can share a batch."""
+    beam_size: int = 5
+    # How many hypotheses to return, best first (1 = the translation only).
+    nbest: int = 1
+
+
+@dataclass(frozen=True)
+class Hypotheses:
+    """One sentence's translations, best first, with Sockeye's scores (length-normalised
+    negative log-probabilities: lower is better)."""
+    translations: list[str]
+    scores: list[float]
+
+    @property
+    def best(self) -> str:
+        return self.translations[0]
+
+
+EMPTY = Hypotheses([""], [0.0])
 
 
 class Translator:
@@ -30,19 +57,39 @@ class Translator:
 
         if not (Path(model_dir) / "config").is_file():
             raise S2SError(f"{model_dir}: not a Sockeye model folder (no config file)")
-        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        models, source_vocabs, target_vocabs = load_models(device, [str(model_dir)], inference_only=True)
-        scorer = inference.CandidateScorer(length_penalty_alpha=1.0, length_penalty_beta=0.0,
-                                           brevity_penalty_weight=0.0)
-        scorer.to(models[0].dtype)
-        self._translator = inference.Translator(
-            device=device, ensemble_mode="linear", scorer=scorer, batch_size=config.batch_size,
-            beam_size=config.beam_size, beam_search_stop="all", models=models,
-            source_vocabs=source_vocabs, target_vocabs=target_vocabs)
+        if config.dtype not in DTYPES:
+            raise S2SError(f"unknown dtype {config.dtype!r}; choose one of {', '.join(DTYPES)}")
+        device = torch.device("cuda" if torch.cuda.is_available() and config.dtype != "int8" else "cpu")
+        self._models, self._source_vocabs, self._target_vocabs = load_models(
+            device, [str(model_dir)], inference_only=True, dtype=None if config.dtype == "float32" else config.dtype)
+        self._scorer = inference.CandidateScorer(length_penalty_alpha=1.0, length_penalty_beta=0.0,
+                                                 brevity_penalty_weight=0.0)
+        self._scorer.to(self._models[0].dtype)
+        self._device = device
+        self.config = config
+        # Sockeye fixes beam and n-best size per Translator; these share the loaded models.
+        self._translators: dict[DecodeOptions, object] = {}
         self.subwords = SubwordPair.load(subword_dir)
         self._lock = threading.Lock()
 
-    def translate(self, sentences: list[str]) -> list[str]:
+    def _sockeye(self, options: DecodeOptions):
+        from sockeye import inference
+
+        if options not in self._translators:
+            if not 1 <= options.nbest <= options.beam_size:
+                raise S2SError(f"n-best size {options.nbest} must be between 1 and the beam size {options.beam_size}")
+            self._translators[options] = inference.Translator(
+                device=self._device, ensemble_mode="linear", scorer=self._scorer, batch_size=self.config.batch_size,
+                beam_size=options.beam_size, nbest_size=options.nbest, beam_search_stop="all",
+                models=self._models, source_vocabs=self._source_vocabs, target_vocabs=self._target_vocabs)
+        return self._translators[options]
+
+    @property
+    def max_input_length(self) -> int:
+        """Subwords per sentence the model takes; Sockeye splits longer input into chunks."""
+        return self._sockeye(DecodeOptions()).max_input_length
+
+    def hypotheses(self, sentences: list[str], options: DecodeOptions = DecodeOptions()) -> list[Hypotheses]:
         """Translates each sentence; an empty (or blank) sentence translates to ""."""
         from sockeye.inference import make_input_from_plain_string
         import torch
@@ -55,19 +102,29 @@ class Translator:
             with self._lock, torch.inference_mode(), warnings.catch_warnings():
                 # Sockeye traces its decoder on first use, and torch 2.x warns about it; harmless.
                 warnings.simplefilter("ignore", torch.jit.TracerWarning)
-                outputs = self._translator.translate(inputs)
-        results = [""] * len(texts)
+                # Without fill-up, a batch of one costs one sentence, not a padded full batch.
+                outputs = self._sockeye(options).translate(inputs, fill_up_batches=False)
+        results = [EMPTY] * len(texts)
+        decode = self.subwords.target.decode
         for i, output in zip(todo, outputs):
-            results[i] = self.subwords.target.decode(output.translation)
+            if options.nbest > 1:
+                results[i] = Hypotheses([decode(t) for t in output.nbest_translations],
+                                        [s[0] for s in output.nbest_scores])
+            else:
+                results[i] = Hypotheses([decode(output.translation)], [output.score])
         return results
 
-    def translate_stream(self, lines: Iterator[str], chunk_size: int = 256) -> Iterator[str]:
+    def translate(self, sentences: list[str], options: DecodeOptions = DecodeOptions()) -> list[str]:
+        return [h.best for h in self.hypotheses(sentences, options)]
+
+    def translate_stream(self, lines: Iterator[str], options: DecodeOptions = DecodeOptions(),
+                         chunk_size: int = 256) -> Iterator[str]:
         """Translates a long stream in chunks, keeping memory flat and order intact."""
         chunk: list[str] = []
         for line in lines:
             chunk.append(line)
             if len(chunk) == chunk_size:
-                yield from self.translate(chunk)
+                yield from self.translate(chunk, options)
                 chunk = []
         if chunk:
-            yield from self.translate(chunk)
+            yield from self.translate(chunk, options)

@@ -1,24 +1,39 @@
-"""The Flask app: this project's /v1 API and SageMaker's /ping and /invocations."""
+"""The Flask app: this project's /v1 API, SageMaker's /ping, /invocations and
+/execution-parameters, and /healthz, /readyz and /metrics for operators."""
+import json
 import logging
+import time
 
-from flask import Blueprint, Flask, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from data_prep.errors import S2SError
-from seq2seq.store import ModelStore, VersionNotFound
-from serve.config import ServeConfig
+from seq2seq.store import VersionNotFound
+from seq2seq.translator import DecodeOptions
+from serve import observability
+from serve.auth import RateLimiter, load_keys, key_hash
+from serve.batcher import QueueFull
+from serve.cache import LruCache
+from serve.config import MIB, ServeConfig
 from serve.registry import Registry
+from serve.served_version import TextResult, TranslationTimeout
 
 logger = logging.getLogger(__name__)
 
 api = Blueprint("api", __name__, url_prefix="/v1")
 sagemaker = Blueprint("sagemaker", __name__)
+operations = Blueprint("operations", __name__)
+
+JSONLINES = ("application/jsonlines", "application/x-jsonlines")
+# Seconds a client is told to wait when the server is overloaded.
+RETRY_AFTER_S = 1
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str, retry_after: int | None = None):
         super().__init__(message)
         self.status = status
+        self.retry_after = retry_after
 
 
 def _registry() -> Registry:
@@ -34,10 +49,18 @@ def _json_body() -> dict:
         raise ApiError(415, f"expected Content-Type application/json, got {request.content_type or 'none'}")
     body = request.get_json(silent=True)
     if body is None:
-        raise ApiError(400, "the request body is not valid JSON")
+        raise ApiError(400, "the request body is not valid JSON (or not UTF-8)")
     if not isinstance(body, dict):
         raise ApiError(400, "the request body must be a JSON object")
     return body
+
+
+def _text_body() -> str:
+    data = request.get_data()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ApiError(400, f"the request body is not valid UTF-8 (byte {e.start})") from None
 
 
 def _check_texts(texts: list, field: str) -> list[str]:
@@ -52,90 +75,200 @@ def _check_texts(texts: list, field: str) -> list[str]:
     return texts
 
 
-def _required_str(body: dict, field: str) -> str:
-    value = body.get(field)
-    if value is None:
-        raise ApiError(400, f"missing field '{field}'")
-    if not isinstance(value, str) or not value:
-        raise ApiError(400, f"field '{field}' must be a non-empty string")
+def _optional(body: dict, field: str, kind: type, default):
+    value = body.get(field, default)
+    # bool is an int to Python, but `"beam_size": true` is a client bug worth naming.
+    if value is not None and (not isinstance(value, kind) or (kind is int and isinstance(value, bool))):
+        raise ApiError(400, f"field '{field}' must be {'a string' if kind is str else 'an integer' if kind is int else 'true or false'}")
     return value
 
 
-@api.post("/translate")
-def translate():
-    body = _json_body()
+def _options(body: dict) -> tuple[DecodeOptions, bool]:
+    """Decoding options from a request, checked against the server's bounds; and whether to return scores."""
+    max_beam = _config().max_beam_size
+    beam_size = _optional(body, "beam_size", int, min(DecodeOptions().beam_size, max_beam))
+    if not 1 <= beam_size <= max_beam:
+        raise ApiError(400, f"field 'beam_size' must be between 1 and {max_beam}, not {beam_size}")
+    alternatives = _optional(body, "alternatives", int, 0)
+    if not 0 <= alternatives < beam_size:
+        raise ApiError(400, f"field 'alternatives' must be between 0 and beam_size - 1 ({beam_size - 1}), "
+                            f"not {alternatives}")
+    return DecodeOptions(beam_size=beam_size, nbest=alternatives + 1), _optional(body, "scores", bool, False)
+
+
+def _translate(texts: list[str], source: str | None, target: str | None, version_id: str | None,
+               options: DecodeOptions = DecodeOptions()) -> tuple[list[TextResult], object]:
+    served = _registry().resolve(source, target, version_id)
+    g.version = served.version.id
+    g.items = len(texts)
+    return served.translate(texts, options, current_app.extensions["s2s.cache"], _config().request_timeout_s), served
+
+
+def _own_format(body: dict, pair_required: bool):
+    """This project's request: {"q": text or [texts], "source", "target", "version", "beam_size",
+    "alternatives", "scores"}; answered with translations, the version and its BLEU."""
     q = body.get("q")
     if q is None:
         raise ApiError(400, "missing field 'q': the text, or a list of texts, to translate")
     texts = _check_texts([q] if isinstance(q, str) else q if isinstance(q, list) else [None], "q")
-    version_id = body.get("version")
-    if version_id is not None and not isinstance(version_id, str):
-        raise ApiError(400, "field 'version' must be a string")
-    version = _registry().resolve(_required_str(body, "source"), _required_str(body, "target"), version_id)
-    translations = _registry().translator(version).translate(texts)
-    return jsonify(translations=translations, version=version.id, bleu=version.bleu)
+    version_id = _optional(body, "version", str, None)
+    source, target = _optional(body, "source", str, None), _optional(body, "target", str, None)
+    for field, value in (("source", source), ("target", target)):
+        if (pair_required or source or target) and not value:
+            raise ApiError(400, f"missing field '{field}': the {field} language code, e.g. \"en\"")
+    options, with_scores = _options(body)
+    results, served = _translate(texts, source, target, version_id, options)
+    answer = {"translations": [r.translation for r in results], "version": served.version.id,
+              "bleu": served.version.bleu}
+    if options.nbest > 1:
+        answer["alternatives"] = [r.alternatives for r in results]
+    if with_scores:
+        answer["scores"] = [r.score for r in results]
+    return jsonify(answer)
+
+
+@api.before_request
+def require_key():
+    keys = current_app.extensions["s2s.keys"]
+    if keys is None:
+        return
+    auth = request.headers.get("Authorization", "")
+    given = auth[len("Bearer "):] if auth.startswith("Bearer ") else request.headers.get("X-API-Key")
+    if not given:
+        raise ApiError(401, "this server requires an API key: send it as 'Authorization: Bearer KEY' "
+                            "or 'X-API-Key: KEY'")
+    key = keys.get(key_hash(given))
+    if key is None:
+        raise ApiError(401, "invalid API key")
+    g.key = key.name
+    wait = current_app.extensions["s2s.limiter"].retry_after(key)
+    if wait:
+        raise ApiError(429, f"rate limit of {key.per_minute} requests per minute exceeded for key {key.name!r}",
+                       retry_after=wait)
+
+
+@api.post("/translate")
+def translate():
+    return _own_format(_json_body(), pair_required=True)
 
 
 @api.get("/models")
 def models():
     registry = _registry()
-    store = registry.store
-    defaults = {"-".join(pair): store.default_for(*pair).id for pair in store.pairs()}
+    snapshot = registry.snapshot
+    defaults = {"-".join(pair): v.id for pair, v in snapshot.defaults().items()}
     return jsonify(
         models=[{"id": v.id, "source": v.pair[0], "target": v.pair[1], "bleu": v.bleu,
-                 "chrf": v.info["test"]["chrf"], "test_set": v.info["test"]["name"],
-                 "created": v.info["created"], "default": defaults.get("-".join(v.pair)) == v.id,
-                 "loaded": v.id in registry.loaded}
-                for v in store.versions()],
-        defaults=defaults)
+                 "chrf": v.info["test"]["chrf"], "int8": v.info["test"].get("int8"),
+                 "test_set": v.info["test"]["name"], "created": v.info["created"],
+                 "default": defaults.get("-".join(v.pair)) == v.id, "loaded": v.id in registry.loaded}
+                for v in snapshot.versions],
+        defaults=defaults, refused=registry.refused)
 
 
 @sagemaker.get("/ping")
 def ping():
+    return readyz()
+
+
+@sagemaker.get("/execution-parameters")
+def execution_parameters():
+    """What SageMaker batch transform should send: several records per request, within our limits."""
+    config = _config()
+    return jsonify(MaxConcurrentTransforms=current_app.extensions["s2s.workers"], BatchStrategy="MULTI_RECORD",
+                   MaxPayloadInMB=max(1, config.max_payload_bytes // MIB))
+
+
+@sagemaker.post("/invocations")
+def invocations():
+    """SageMaker's requests, by content type:
+    - application/json: {"instances": [{"data": text}]} -> {"predictions": [{"target": text}]}
+      (the built-in seq2seq algorithm's format), or this project's {"q": ...} request;
+    - text/plain: one sentence per line -> one translation per line;
+    - application/jsonlines: one {"source": text} per line -> one {"target": text} per line."""
+    mimetype = request.mimetype
+    if mimetype == "application/json":
+        body = _json_body()
+        if "q" in body:
+            return _own_format(body, pair_required=False)
+        instances = body.get("instances")
+        if not isinstance(instances, list):
+            raise ApiError(400, "missing field 'instances': expected {\"instances\": [{\"data\": \"text\"}, ...]}, "
+                                "or this project's {\"q\": ...}")
+        for i, instance in enumerate(instances):
+            if not isinstance(instance, dict) or "data" not in instance:
+                raise ApiError(400, f"instances[{i}] must be an object with a 'data' field")
+        results, _ = _translate(_check_texts([instance["data"] for instance in instances], "instances[].data"),
+                                None, None, None)
+        return jsonify(predictions=[{"target": r.translation} for r in results])
+    if mimetype == "text/plain":
+        lines = _text_body().split("\n")
+        if lines[-1] == "":
+            lines.pop()
+        results, _ = _translate(_check_texts([line.removesuffix("\r") for line in lines], "lines"), None, None, None)
+        return Response("".join(r.translation + "\n" for r in results), mimetype="text/plain")
+    if mimetype in JSONLINES:
+        texts = []
+        for number, line in enumerate(_text_body().splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError:
+                raise ApiError(400, f"line {number} is not valid JSON") from None
+            if not isinstance(record, dict) or not isinstance(record.get("source"), str):
+                raise ApiError(400, f"line {number} must be an object with a string 'source' field")
+            texts.append(record["source"])
+        results, _ = _translate(_check_texts(texts, "lines"), None, None, None)
+        return Response("".join(json.dumps({"target": r.translation}, ensure_ascii=False) + "\n" for r in results),
+                        mimetype=mimetype)
+    raise ApiError(415, f"unsupported Content-Type {request.content_type or 'none'}; send application/json, "
+                        f"text/plain or application/jsonlines")
+
+
+@operations.get("/healthz")
+def healthz():
+    return jsonify(status="alive")
+
+
+@operations.get("/readyz")
+def readyz():
     loaded = _registry().loaded
     if not loaded:
         return jsonify(status="no model loaded"), 503
     return jsonify(status="ok", loaded=loaded)
 
 
-@sagemaker.post("/invocations")
-def invocations():
-    """SageMaker's built-in seq2seq format: {"instances": [{"data": ...}]} -> {"predictions": [{"target": ...}]}."""
-    body = _json_body()
-    instances = body.get("instances")
-    if not isinstance(instances, list):
-        raise ApiError(400, "missing field 'instances': expected {\"instances\": [{\"data\": \"text\"}, ...]}")
-    for i, instance in enumerate(instances):
-        if not isinstance(instance, dict) or "data" not in instance:
-            raise ApiError(400, f"instances[{i}] must be an object with a 'data' field")
-    texts = _check_texts([instance["data"] for instance in instances], "instances[].data")
-    registry = _registry()
-    translations = registry.translator(registry.invocations()).translate(texts)
-    return jsonify(predictions=[{"target": t} for t in translations])
+@operations.get("/metrics")
+def metrics():
+    body, content_type = observability.exposition()
+    return Response(body, content_type=content_type)
 
 
-def _error(status: int, message: str):
-    return jsonify(error={"code": status, "message": message}), status
+def _error(status: int, message: str, retry_after: int | None = None):
+    response = jsonify(error={"code": status, "message": message})
+    response.status_code = status
+    if retry_after:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
-def create_app(config: ServeConfig) -> Flask:
-    app = Flask(__name__)
-    app.config["MAX_CONTENT_LENGTH"] = config.max_payload_bytes
-    registry = Registry(ModelStore(config.store), config.version)
-    if config.preload:
-        registry.preload()
-    app.extensions["s2s.registry"] = registry
-    app.extensions["s2s.config"] = config
-    app.register_blueprint(api)
-    app.register_blueprint(sagemaker)
-
+def _register_errors(app: Flask, config: ServeConfig) -> None:
     @app.errorhandler(ApiError)
     def api_error(e: ApiError):
-        return _error(e.status, str(e))
+        return _error(e.status, str(e), e.retry_after)
 
     @app.errorhandler(VersionNotFound)
     def not_found(e: VersionNotFound):
         return _error(404, str(e))
+
+    @app.errorhandler(QueueFull)
+    def overloaded(e: QueueFull):
+        return _error(503, f"{e}; retry after {RETRY_AFTER_S} s", RETRY_AFTER_S)
+
+    @app.errorhandler(TranslationTimeout)
+    def timed_out(e: TranslationTimeout):
+        return _error(503, str(e), RETRY_AFTER_S)
 
     @app.errorhandler(S2SError)
     def bad_input(e: S2SError):
@@ -152,4 +285,38 @@ def create_app(config: ServeConfig) -> Flask:
         logger.exception("unhandled error on %s %s", request.method, request.path)
         return _error(500, "internal error; the server log has the details")
 
+
+def _register_observability(app: Flask) -> None:
+    @app.before_request
+    def start_clock():
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def record(response: Response):
+        seconds = time.perf_counter() - g.get("started", time.perf_counter())
+        route = request.url_rule.rule if request.url_rule else "unmatched"
+        version = g.get("version", "")
+        observability.REQUESTS.labels(route, str(response.status_code), version).inc()
+        observability.LATENCY.labels(route).observe(seconds)
+        observability.log_access(method=request.method, path=request.path, status=response.status_code,
+                                 ms=round(seconds * 1000, 2), version=version or None, items=g.get("items"),
+                                 bytes_in=request.content_length, key=g.get("key"),
+                                 remote=request.remote_addr)
+        return response
+
+
+def create_app(config: ServeConfig, workers: int = 1) -> Flask:
+    """`workers` is the number of processes serving, for /execution-parameters."""
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = config.max_payload_bytes
+    app.extensions["s2s.config"] = config
+    app.extensions["s2s.keys"] = load_keys(config.api_keys) if config.api_keys else None
+    app.extensions["s2s.limiter"] = RateLimiter()
+    app.extensions["s2s.cache"] = LruCache(config.cache_size)
+    app.extensions["s2s.workers"] = workers
+    app.extensions["s2s.registry"] = Registry(config)
+    for blueprint in (api, sagemaker, operations):
+        app.register_blueprint(blueprint)
+    _register_errors(app, config)
+    _register_observability(app)
     return app

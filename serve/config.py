@@ -1,15 +1,83 @@
-"""The server's settings, passed to the app factory."""
-from dataclasses import dataclass
+"""The server's settings: one dataclass for the app, one for gunicorn, and SageMaker's variables."""
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from data_prep.errors import S2SError
+
+MIB = 1024 * 1024
+# Where worker processes keep their Prometheus metrics, so that /metrics can sum them.
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+@dataclass(frozen=True)
+class BatchConfig:
+    max_batch_size: int = 32
+    max_wait_ms: float = 2.0
+    # Sentences waiting, over all requests; past this, requests are turned away with 503.
+    max_queue: int = 4096
 
 
 @dataclass(frozen=True)
 class ServeConfig:
     store: Path
-    # The version that /invocations uses; None means the best version of the store's only pair.
+    # The version that /invocations uses; None means the default version of the store's only pair.
     version: str | None = None
-    max_payload_bytes: int = 6 * 1024 * 1024  # SageMaker's limit for /invocations
+    max_payload_bytes: int = 6 * MIB  # SageMaker's own limit for /invocations
     max_items: int = 1000
     max_item_chars: int = 10_000
-    # Load the default versions at start-up, so that /ping is healthy only with a model in memory.
+    max_beam_size: int = 10
+    batching: BatchConfig = field(default_factory=BatchConfig)
+    # A request still waiting for its translations after this many seconds gets a 503.
+    request_timeout_s: float = 60.0
+    # Translations remembered per worker; 0 turns the cache off.
+    cache_size: int = 10_000
+    # Quantise the served models to int8 (CPU only).
+    int8: bool = False
+    # How often the store is checked for new versions and promotions; 0 turns hot reload off.
+    reload_interval_s: float = 2.0
+    # A JSON file of hashed API keys; when set, /v1/* requires a key.
+    api_keys: Path | None = None
+    # Load the default versions at start-up, so that /readyz and /ping succeed only with models in memory.
     preload: bool = True
+
+    def __post_init__(self):
+        if self.batching.max_queue < self.max_items:
+            raise S2SError(f"the queue ({self.batching.max_queue} sentences) must hold at least one "
+                           f"request's {self.max_items} items")
+        for name in ("max_payload_bytes", "max_items", "max_item_chars", "max_beam_size"):
+            if getattr(self, name) < 1:
+                raise S2SError(f"{name} must be at least 1, not {getattr(self, name)}")
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise S2SError(f"environment variable {name}={value!r} is not a whole number") from None
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """gunicorn's side: where to listen, how many processes and threads, and how long to wait."""
+    host: str = "127.0.0.1"
+    port: int = 8080
+    workers: int = 1
+    # Threads per worker wait on the batcher, so more threads mean larger batches, not more CPU.
+    threads: int = 64
+    timeout_s: int = 60
+    # SIGTERM: stop accepting, and give requests in flight this long to finish.
+    graceful_timeout_s: int = 25
+
+
+def sagemaker_defaults() -> dict:
+    """Defaults that SageMaker sets through the environment of a serving container."""
+    return {
+        "port": _env_int("SAGEMAKER_BIND_TO_PORT", ServerConfig.port),
+        "workers": _env_int("SAGEMAKER_MODEL_SERVER_WORKERS", ServerConfig.workers),
+        "timeout": _env_int("SAGEMAKER_MODEL_SERVER_TIMEOUT", ServerConfig.timeout_s),
+        "max_payload_mb": _env_int("SAGEMAKER_MAX_PAYLOAD_IN_MB", ServeConfig.max_payload_bytes // MIB),
+    }

@@ -1,52 +1,140 @@
-"""Which versions the server offers, and their translators, loaded once each."""
+"""Which versions the server offers: a snapshot of the store, checked and reloaded while serving.
+
+The snapshot is replaced whole, so a request sees either the old store or the new one, and a
+request in flight keeps the ServedVersion it started with. A version is served only after
+every file matched its sha256; one that fails is refused, logged, and never served.
+"""
 import logging
 import threading
+from pathlib import Path
 
 from data_prep.errors import S2SError
-from seq2seq.store import ModelStore, Version, VersionNotFound
-from seq2seq.translator import Translator
+from seq2seq.store import ModelStore, StoreSnapshot, Version, VersionNotFound
+from serve import observability
+from serve.config import ServeConfig
+from serve.served_version import ServedVersion
 
 logger = logging.getLogger(__name__)
 
 
+def _fingerprint(directory: Path) -> tuple:
+    """Changes when any file in a version directory is added, removed or rewritten."""
+    return tuple(sorted((str(p.relative_to(directory)), p.stat().st_size, p.stat().st_mtime_ns)
+                        for p in directory.rglob("*") if p.is_file()))
+
+
 class Registry:
-    """Resolves requests to versions and keeps a loaded Translator per version."""
+    def __init__(self, config: ServeConfig):
+        self.config = config
+        self.store = ModelStore(config.store)
+        # version directory -> (fingerprint at verification, the verified version)
+        self._verified: dict[Path, tuple[tuple, Version]] = {}
+        # version directory name -> (fingerprint when refused, reason)
+        self._refused: dict[str, tuple[tuple, str]] = {}
+        self._served: dict[str, ServedVersion] = {}
+        self._snapshot: StoreSnapshot = self.store.snapshot([])
+        self._signature: tuple | None = None
+        self._load_lock = threading.Lock()
+        self._refresh_lock = threading.Lock()
+        self._stop = threading.Event()
+        self.refresh()
+        if config.reload_interval_s > 0:
+            threading.Thread(target=self._watch, name="store-watcher", daemon=True).start()
 
-    def __init__(self, store: ModelStore, invocations_version: str | None = None):
-        self.store = store
-        self.invocations_version = invocations_version
-        self._translators: dict[str, Translator] = {}
-        self._lock = threading.Lock()
-
-    def resolve(self, source_lang: str, target_lang: str, version_id: str | None = None) -> Version:
-        if version_id is None:
-            return self.store.default_for(source_lang, target_lang)
-        version = self.store.get(version_id)
-        if version.pair != (source_lang, target_lang):
-            raise VersionNotFound(f"version {version_id} translates {'->'.join(version.pair)}, "
-                                  f"not {source_lang}->{target_lang}")
-        return version
-
-    def invocations(self) -> Version:
-        """The version behind SageMaker's /invocations, which carries no language pair."""
-        return self.store.select(self.invocations_version)
-
-    def translator(self, version: Version) -> Translator:
-        with self._lock:
-            if version.id not in self._translators:
-                version.verify()
-                logger.info("loading version %s", version.id)
-                self._translators[version.id] = Translator(version.model_dir, version.path)
-            return self._translators[version.id]
-
-    def preload(self) -> None:
-        """Loads each pair's default version; a version that fails is logged and skipped."""
-        for pair in self.store.pairs():
-            try:
-                self.translator(self.store.default_for(*pair))
-            except S2SError as e:
-                logger.error("not serving %s: %s", "->".join(pair), e)
+    @property
+    def snapshot(self) -> StoreSnapshot:
+        return self._snapshot
 
     @property
     def loaded(self) -> list[str]:
-        return list(self._translators)
+        return list(self._served)
+
+    @property
+    def refused(self) -> dict[str, str]:
+        return {name: reason for name, (_, reason) in self._refused.items()}
+
+    def _store_signature(self) -> tuple:
+        entries = []
+        for meta in self.store.version_files():
+            stat = meta.stat()
+            entries.append((meta.parent.name, stat.st_mtime_ns, stat.st_size))
+            if meta.parent.name in self._refused:
+                entries.append(_fingerprint(meta.parent))
+        promotions = self.store.promotions_file
+        return tuple(entries), promotions.stat().st_mtime_ns if promotions.exists() else None
+
+    def _checked_versions(self) -> list[Version]:
+        versions = []
+        for meta in self.store.version_files():
+            directory = meta.parent
+            fingerprint = _fingerprint(directory)
+            if directory in self._verified and self._verified[directory][0] == fingerprint:
+                versions.append(self._verified[directory][1])
+                continue
+            if directory.name in self._refused and self._refused[directory.name][0] == fingerprint:
+                continue
+            try:
+                version = self.store.read_version(meta)
+                version.verify()
+            except S2SError as e:
+                logger.error("refusing to serve %s: %s", directory.name, e)
+                observability.REFUSED.inc()
+                self._refused[directory.name] = (fingerprint, str(e))
+                continue
+            self._refused.pop(directory.name, None)
+            self._verified[directory] = (fingerprint, version)
+            versions.append(version)
+        return versions
+
+    def refresh(self) -> bool:
+        """Re-reads the store if anything changed; True if the snapshot was replaced."""
+        with self._refresh_lock:
+            signature = self._store_signature()
+            if signature == self._signature:
+                return False
+            snapshot = self.store.snapshot(self._checked_versions())
+            if self.config.preload:
+                # Load new defaults before switching, so that no request waits for a model to load.
+                for version in snapshot.defaults().values():
+                    self._serve(version)
+            previous, self._snapshot, self._signature = self._snapshot, snapshot, signature
+            present = {v.id for v in snapshot.versions}
+            for version_id in [v for v in self._served if v not in present]:
+                logger.info("version %s left the store; unloading it", version_id)
+                self._served.pop(version_id).close()
+            if previous.versions or snapshot.versions:
+                logger.info("store: %d versions, defaults %s", len(snapshot.versions),
+                            {"-".join(p): v.id for p, v in snapshot.defaults().items()})
+            return True
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.config.reload_interval_s):
+            try:
+                self.refresh()
+            except Exception:  # a bad moment in the store must not end hot reload for good
+                logger.exception("reloading the store failed; serving the previous snapshot")
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _serve(self, version: Version) -> ServedVersion:
+        with self._load_lock:
+            if version.id not in self._served:
+                logger.info("loading version %s", version.id)
+                self._served[version.id] = ServedVersion(version, self.config.batching, self.config.int8)
+            return self._served[version.id]
+
+    def resolve(self, source_lang: str | None, target_lang: str | None,
+                version_id: str | None = None) -> ServedVersion:
+        """The pinned version, else the pair's default, else (no pair given) /invocations' version."""
+        if version_id in self._refused:
+            raise VersionNotFound(f"version {version_id} is not served: {self._refused[version_id][1]}")
+        snapshot = self._snapshot
+        if source_lang is None and target_lang is None:
+            version = snapshot.select(version_id or self.config.version)
+        else:
+            version = snapshot.select(version_id, source_lang, target_lang)
+            if version.pair != (source_lang, target_lang):
+                raise VersionNotFound(f"version {version_id} translates {'->'.join(version.pair)}, "
+                                      f"not {source_lang}->{target_lang}")
+        return self._serve(version)

@@ -1,34 +1,63 @@
-"""Running the app under gunicorn, configured from Python rather than a config file."""
+"""Running the app under gunicorn, configured from Python rather than a config file.
+
+gunicorn's gthread worker: each request has a thread, which mostly waits for the batcher,
+so a worker with 64 threads can gather batches of up to 64 sentences from 64 clients. On
+SIGTERM gunicorn stops accepting and lets requests in flight finish within the graceful
+timeout (25 s, inside SageMaker's 30 s).
+"""
 import logging
+import os
+import shutil
+import sys
+import tempfile
 
 from gunicorn.app.base import BaseApplication
 
-from serve.app import create_app
-from serve.config import ServeConfig
+from serve.config import MULTIPROC_ENV, ServeConfig, ServerConfig
 
 logger = logging.getLogger(__name__)
 
 
+def _worker_exit(server, worker) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
 class _Gunicorn(BaseApplication):
-    def __init__(self, config: ServeConfig, options: dict):
+    def __init__(self, config: ServeConfig, server: ServerConfig):
         self._config = config
-        self._options = options
+        self._server = server
         super().__init__()
 
     def load_config(self) -> None:
-        for key, value in self._options.items():
+        server = self._server
+        for key, value in {
+            "bind": f"{server.host}:{server.port}", "workers": server.workers, "threads": server.threads,
+            "worker_class": "gthread", "timeout": server.timeout_s, "graceful_timeout": server.graceful_timeout_s,
+            # Our own structured access log replaces gunicorn's.
+            "accesslog": None, "child_exit": _worker_exit,
+        }.items():
             self.cfg.set(key, value)
 
     def load(self):
-        # Each worker builds its own app and loads its own models after the fork.
-        return create_app(self._config)
+        # Each worker builds its own app and loads its own models after the fork: torch's thread
+        # pools do not survive a fork.
+        from serve import observability
+        from serve.app import create_app
+
+        observability.send_access_log_to(sys.stdout)
+        return create_app(self._config, workers=self._server.workers)
 
 
-def run_server(config: ServeConfig, host: str, port: int, workers: int = 1, threads: int = 4,
-               timeout: int = 60) -> None:
-    """Serves until SIGTERM or Ctrl-C; gunicorn lets requests in flight finish first."""
-    logger.info("serving %s on http://%s:%d", config.store, host, port)
-    _Gunicorn(config, {
-        "bind": f"{host}:{port}", "workers": workers, "threads": threads, "worker_class": "gthread",
-        "timeout": timeout, "graceful_timeout": 25, "accesslog": "-",
-    }).run()
+def run_server(config: ServeConfig, server: ServerConfig) -> None:
+    """Serves until SIGTERM or Ctrl-C."""
+    # Set before any worker imports prometheus_client, which reads it at import time.
+    metrics_dir = tempfile.mkdtemp(prefix="s2s-metrics-")
+    os.environ[MULTIPROC_ENV] = metrics_dir
+    logger.info("serving %s on http://%s:%d with %d worker(s)", config.store, server.host, server.port,
+                server.workers)
+    try:
+        _Gunicorn(config, server).run()
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)

@@ -1,4 +1,5 @@
 """Shared fixtures. The trained model is built once per session: training is the slow part."""
+import json
 import os
 import subprocess
 import sys
@@ -26,8 +27,15 @@ def demo(tmp_path_factory):
     """The full demo run: corpus, prepare, train `tiny`, evaluate, publish, serve, translate."""
     from serve.demo import DemoConfig, run_demo
 
-    workdir = tmp_path_factory.mktemp("demo")
+    # For quick local iterations only: S2S_TEST_DEMO=DIR keeps the demo in DIR and reuses a
+    # finished one there (CI never sets it, so every CI run trains the demo afresh).
+    reuse = os.environ.get("S2S_TEST_DEMO")
+    workdir = Path(reuse) if reuse else tmp_path_factory.mktemp("demo")
+    result_file = workdir / "demo_result.json"
+    if reuse and result_file.is_file():
+        return workdir, json.loads(result_file.read_text())
     result = run_demo(DemoConfig(workdir=workdir))
+    result_file.write_text(json.dumps(result))
     return workdir, result
 
 

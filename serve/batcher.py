@@ -1,0 +1,110 @@
+"""Dynamic batching: sentences from concurrent requests share the model's batches.
+
+Each loaded version has one Batcher: request threads queue sentences and wait on futures,
+and one thread takes up to `max_batch_size` sentences with the same decoding options,
+waiting at most `max_wait_ms` after the oldest for the batch to fill. While the model is
+busy the queue fills by itself, so batches grow with the load.
+"""
+import logging
+import threading
+import time
+from collections import deque
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Callable
+
+from data_prep.errors import S2SError
+from seq2seq.translator import DecodeOptions, Hypotheses
+from serve import observability
+from serve.config import BatchConfig
+
+logger = logging.getLogger(__name__)
+
+
+class QueueFull(S2SError):
+    """More sentences are waiting than the queue holds; the client should retry later."""
+
+
+@dataclass
+class _Item:
+    sentence: str
+    options: DecodeOptions
+    future: Future
+    enqueued: float
+
+
+class Batcher:
+    def __init__(self, translate: Callable[[list[str], DecodeOptions], list[Hypotheses]], config: BatchConfig,
+                 name: str):
+        self._translate = translate
+        self.config = config
+        self.name = name
+        self._queue: deque[_Item] = deque()
+        self._ready = threading.Condition()
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name=f"batcher-{name}", daemon=True)
+        self._thread.start()
+
+    @property
+    def depth(self) -> int:
+        return len(self._queue)
+
+    def submit(self, sentences: list[str], options: DecodeOptions) -> list[Future]:
+        """Queues the sentences; their futures resolve to Hypotheses. Cancelling a future drops its sentence."""
+        with self._ready:
+            if self._closed:
+                raise QueueFull(f"version {self.name} is being unloaded")
+            if len(self._queue) + len(sentences) > self.config.max_queue:
+                raise QueueFull(f"the translation queue is full ({len(self._queue)} sentences waiting)")
+            now = time.monotonic()
+            items = [_Item(s, options, Future(), now) for s in sentences]
+            self._queue.extend(items)
+            observability.QUEUE_DEPTH.labels(self.name).set(len(self._queue))
+            self._ready.notify()
+        return [item.future for item in items]
+
+    def close(self) -> None:
+        """Finishes what is queued, then stops the thread."""
+        with self._ready:
+            self._closed = True
+            self._ready.notify()
+
+    def _next_batch(self) -> list[_Item] | None:
+        with self._ready:
+            while not self._queue:
+                if self._closed:
+                    return None
+                self._ready.wait()
+            first = self._queue[0]
+            deadline = first.enqueued + self.config.max_wait_ms / 1000
+            while (len(self._queue) < self.config.max_batch_size and not self._closed
+                   and (remaining := deadline - time.monotonic()) > 0):
+                self._ready.wait(remaining)
+            batch, rest = [], deque()
+            while self._queue and len(batch) < self.config.max_batch_size:
+                item = self._queue.popleft()
+                if item.options != first.options:
+                    rest.append(item)
+                elif item.future.set_running_or_notify_cancel():
+                    batch.append(item)
+            self._queue.extendleft(reversed(rest))
+            observability.QUEUE_DEPTH.labels(self.name).set(len(self._queue))
+            return batch
+
+    def _run(self) -> None:
+        while (batch := self._next_batch()) is not None:
+            if not batch:
+                continue
+            started = time.monotonic()
+            observability.BATCH_SIZE.labels(self.name).observe(len(batch))
+            for item in batch:
+                observability.QUEUE_WAIT.labels(self.name).observe(started - item.enqueued)
+            try:
+                results = self._translate([item.sentence for item in batch], batch[0].options)
+            except Exception as e:  # the requests report it; the thread must live on for the next batch
+                logger.exception("batch of %d sentences failed on %s", len(batch), self.name)
+                for item in batch:
+                    item.future.set_exception(e)
+                continue
+            for item, result in zip(batch, results):
+                item.future.set_result(result)

@@ -10,6 +10,9 @@ from serve.cache import LruCache
 from serve.segment import segment
 
 
+WARM_UP = "Hello."
+
+
 class TranslationTimeout(S2SError):
     """A request waited longer than the server's request timeout."""
 
@@ -26,10 +29,15 @@ class TextResult:
 class ServedVersion:
     def __init__(self, version: Version, batching: BatchConfig, int8: bool):
         self.version = version
-        self.translator = Translator(version.model_dir, version.path,
-                                     DecodeConfig(batch_size=batching.max_batch_size,
-                                                  dtype="int8" if int8 else "float32"))
-        self.batcher = Batcher(self.translator.hypotheses, batching, version.id)
+        config = DecodeConfig(batch_size=batching.max_batch_size, dtype="int8" if int8 else "float32")
+
+        def load():
+            translator = Translator(version.model_dir, version.path, config)
+            # Sockeye traces its decoder on first use: pay that now, not in the first request.
+            translator.translate([WARM_UP])
+            return translator.hypotheses
+
+        self.batcher = Batcher(load, batching, version.id)
 
     def translate(self, texts: list[str], options: DecodeOptions, cache: LruCache,
                   timeout_s: float) -> list[TextResult]:

@@ -71,3 +71,40 @@ def test_crash_mid_publish_leaves_no_version(demo, tmp_path, monkeypatch):
         publish(workdir / "run", target, test)
     assert ModelStore(target).versions() == []
     assert list(target.iterdir()) == []
+
+
+def test_promote_refuses_a_worse_version_unless_forced_and_rollback_returns(tmp_path):
+    _fake_version(tmp_path, "good", bleu=35.0, created="2026-01-01T00:00:00+00:00")
+    _fake_version(tmp_path, "close", bleu=34.5, created="2026-01-02T00:00:00+00:00")
+    _fake_version(tmp_path, "bad", bleu=20.0, created="2026-01-03T00:00:00+00:00")
+    store = ModelStore(tmp_path)
+    assert store.default_for("en", "de").id == "good"
+    with pytest.raises(S2SError, match="refusing to promote bad: test BLEU 20.00 .* more than 1.0 below .*good"):
+        store.promote("bad")
+    assert store.default_for("en", "de").id == "good"
+    assert store.promote("close").id == "good"  # within the tolerance; returns the previous default
+    assert store.default_for("en", "de").id == "close"
+    assert store.promote("bad", force=True).id == "close"
+    assert store.default_for("en", "de").id == "bad"
+    assert store.rollback("en", "de").id == "close"
+    assert store.rollback("en", "de").id == "good"  # no promotion left: the best-BLEU version
+    with pytest.raises(S2SError, match="nothing to roll back for en->de"):
+        store.rollback("en", "de")
+    with pytest.raises(S2SError, match="already the default"):
+        store.promote("good")
+
+
+def test_a_promoted_version_that_disappears_falls_back(tmp_path):
+    _fake_version(tmp_path, "a", bleu=30.0)
+    _fake_version(tmp_path, "b", bleu=29.5)
+    store = ModelStore(tmp_path)
+    store.promote("b")
+    shutil.rmtree(tmp_path / "b")
+    assert store.default_for("en", "de").id == "a"
+
+
+def test_unreadable_promotions_file_is_named(tmp_path):
+    _fake_version(tmp_path, "a")
+    (tmp_path / "promotions.json").write_text("{oops")
+    with pytest.raises(S2SError, match="promotions.json: unreadable"):
+        ModelStore(tmp_path).default_for("en", "de")

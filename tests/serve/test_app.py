@@ -1,5 +1,6 @@
 """The REST API through Flask's test client, on the model the demo published."""
 import json
+import shutil
 
 import pytest
 
@@ -18,14 +19,18 @@ def _post(client, path, body, content_type="application/json"):
     return client.post(path, data=data, content_type=content_type)
 
 
-def test_ping_is_healthy_with_a_model_loaded(client):
-    response = client.get("/ping")
-    assert response.status_code == 200 and response.json["loaded"]
+def test_ping_and_readyz_are_healthy_with_a_model_loaded(client):
+    for path in ("/ping", "/readyz"):
+        response = client.get(path)
+        assert response.status_code == 200 and response.json["loaded"]
+    assert client.get("/healthz").json == {"status": "alive"}
 
 
-def test_ping_is_unhealthy_without_a_model(tmp_path):
-    response = create_app(ServeConfig(store=tmp_path)).test_client().get("/ping")
-    assert response.status_code == 503
+def test_ping_and_readyz_are_unhealthy_without_a_model(tmp_path):
+    client = create_app(ServeConfig(store=tmp_path)).test_client()
+    assert client.get("/ping").status_code == 503
+    assert client.get("/readyz").status_code == 503
+    assert client.get("/healthz").status_code == 200
 
 
 def test_translate_a_string_and_a_list(client):
@@ -79,6 +84,20 @@ def test_invocations_speaks_sagemaker_seq2seq(client):
     ("/invocations", {"instances": [{"text": "hello"}]}, "application/json", 400,
      "instances[0] must be an object with a 'data' field"),
     ("/invocations", b"\xff\xfe", "application/json", 400, "not valid JSON"),
+    ("/invocations", b"ok\n\xff\xfe", "text/plain", 400, "not valid UTF-8 (byte 3)"),
+    ("/invocations", '{"source": "a"}\n{"source": ', "application/jsonlines", 400, "line 2 is not valid JSON"),
+    ("/invocations", '{"text": "a"}', "application/jsonlines", 400, "line 1 must be an object with a string 'source'"),
+    ("/invocations", "a\n" * 9, "text/plain", 413, "lines: 9 items; at most 8"),
+    ("/invocations", "<a/>", "application/xml", 415, "unsupported Content-Type application/xml"),
+    ("/invocations", {"q": "hi", "version": "nope"}, "application/json", 404, "unknown version 'nope'"),
+    ("/v1/translate", {"q": "hi", "source": "en", "target": "de", "beam_size": 11}, "application/json", 400,
+     "'beam_size' must be between 1 and 10"),
+    ("/v1/translate", {"q": "hi", "source": "en", "target": "de", "beam_size": True}, "application/json", 400,
+     "'beam_size' must be an integer"),
+    ("/v1/translate", {"q": "hi", "source": "en", "target": "de", "beam_size": 2, "alternatives": 2},
+     "application/json", 400, "'alternatives' must be between 0 and beam_size - 1 (1)"),
+    ("/v1/translate", {"q": "hi", "source": "en", "target": "de", "scores": "yes"}, "application/json", 400,
+     "'scores' must be true or false"),
 ])
 def test_bad_requests_get_json_errors_that_name_the_problem(client, path, body, content_type, status, message):
     response = _post(client, path, body, content_type)
@@ -90,3 +109,135 @@ def test_bad_requests_get_json_errors_that_name_the_problem(client, path, body, 
 def test_unknown_route_and_method_are_json(client):
     assert client.get("/nope").json["error"]["code"] == 404
     assert client.get("/v1/translate").status_code == 405
+
+
+DOG = "The small dog sees a red car."
+DOG_DE = "Der kleine Hund sieht ein rotes Auto."
+APPLES = "Today my mother buys three green apples."
+APPLES_DE = "Heute kauft meine Mutter drei grüne Äpfel."
+
+
+def test_paragraphs_are_split_into_sentences_and_keep_their_layout(client):
+    text = f"  {DOG}  {APPLES}\n\n{DOG}\r\n"
+    response = _post(client, "/v1/translate", {"q": [text, "   "], "source": "en", "target": "de"})
+    assert response.json["translations"] == [f"  {DOG_DE}  {APPLES_DE}\n\n{DOG_DE}\r\n", "   "]
+
+
+def test_alternatives_and_scores(client):
+    response = _post(client, "/v1/translate", {"q": [DOG, ""], "source": "en", "target": "de", "beam_size": 4,
+                                                "alternatives": 2, "scores": True})
+    body = response.json
+    assert body["translations"] == [DOG_DE, ""]
+    first, empty = body["alternatives"]
+    assert len(first) == 2 and DOG_DE not in first and len(set(first)) == 2
+    assert body["scores"][0] > 0 and body["scores"][1] == 0.0
+    plain = _post(client, "/v1/translate", {"q": DOG, "source": "en", "target": "de"}).json
+    assert "alternatives" not in plain and "scores" not in plain
+
+
+def test_input_longer_than_the_model_takes_is_split_not_truncated(client):
+    # One "sentence" of some 300 subwords, beyond the model's 200: Sockeye translates it in chunks.
+    long = ", ".join(["the small dog sees a red car"] * 40) + "."
+    assert len(long) <= 2000
+    app = create_app(ServeConfig(store=client.application.extensions["s2s.config"].store, max_item_chars=2000))
+    (translation,) = _post(app.test_client(), "/v1/translate", {"q": long, "source": "en", "target": "de"}).json[
+        "translations"]
+    assert translation.count("Hund") >= 30
+
+
+def test_invocations_content_types(client):
+    plain = _post(client, "/invocations", f"{DOG}\n\n{APPLES}\n", "text/plain")
+    assert plain.status_code == 200 and plain.mimetype == "text/plain"
+    assert plain.get_data(as_text=True) == f"{DOG_DE}\n\n{APPLES_DE}\n"
+    lines = _post(client, "/invocations", json.dumps({"source": DOG}) + "\n\n" + json.dumps({"source": ""}) + "\n",
+                  "application/jsonlines")
+    assert lines.status_code == 200 and lines.mimetype == "application/jsonlines"
+    assert [json.loads(line) for line in lines.get_data(as_text=True).splitlines()] == [{"target": DOG_DE},
+                                                                                       {"target": ""}]
+    own = _post(client, "/invocations", {"q": [DOG], "alternatives": 1, "beam_size": 2})
+    assert own.json["translations"] == [DOG_DE] and len(own.json["alternatives"][0]) == 1
+
+
+def test_execution_parameters_and_metrics(client):
+    assert client.get("/execution-parameters").json == {"MaxConcurrentTransforms": 1, "BatchStrategy": "MULTI_RECORD",
+                                                        "MaxPayloadInMB": 1}
+    _post(client, "/v1/translate", {"q": DOG, "source": "en", "target": "de"})
+    _post(client, "/v1/translate", "{", "application/json")
+    metrics = client.get("/metrics").get_data(as_text=True)
+    version = client.get("/v1/models").json["defaults"]["en-de"]
+    assert f's2s_requests_total{{route="/v1/translate",status="200",version="{version}"}}' in metrics
+    assert 's2s_requests_total{route="/v1/translate",status="400",version=""}' in metrics
+    for name in ("s2s_request_seconds_bucket", "s2s_batch_sentences_bucket", "s2s_queue_wait_seconds_bucket",
+                 "s2s_queue_depth", "s2s_cache_lookups_total"):
+        assert name in metrics
+
+
+def test_a_request_that_outlives_the_timeout_gets_503(store):
+    client = create_app(ServeConfig(store=store, request_timeout_s=1e-6, cache_size=0)).test_client()
+    response = _post(client, "/v1/translate", {"q": APPLES, "source": "en", "target": "de"})
+    assert response.status_code == 503 and response.headers["Retry-After"] == "1"
+    assert "did not finish within" in response.json["error"]["message"]
+
+
+def test_api_keys_guard_v1_only_with_rate_limits(store, tmp_path):
+    from serve.auth import add_key
+
+    keys = tmp_path / "keys.json"
+    key = add_key(keys, "alice", per_minute=2)
+    client = create_app(ServeConfig(store=store, api_keys=keys)).test_client()
+    body = {"q": DOG, "source": "en", "target": "de"}
+    missing = _post(client, "/v1/translate", body)
+    assert missing.status_code == 401 and "requires an API key" in missing.json["error"]["message"]
+    wrong = client.post("/v1/translate", json=body, headers={"X-API-Key": "s2s_wrong"})
+    assert wrong.status_code == 401 and wrong.json["error"]["message"] == "invalid API key"
+    assert client.post("/v1/translate", json=body, headers={"Authorization": f"Bearer {key}"}).status_code == 200
+    assert client.get("/v1/models", headers={"X-API-Key": key}).status_code == 200
+    limited = client.post("/v1/translate", json=body, headers={"X-API-Key": key})
+    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
+    assert "rate limit of 2 requests per minute exceeded for key 'alice'" in limited.json["error"]["message"]
+    # SageMaker's routes stay open.
+    assert client.get("/ping").status_code == 200
+    assert _post(client, "/invocations", {"instances": [{"data": DOG}]}).status_code == 200
+
+
+def _copy_version(source, store, new_id, bleu):
+    """A copy of a published version under a new id and test BLEU, moved into `store` atomically."""
+    hidden = store / f".{new_id}.partial"
+    shutil.copytree(source, hidden)
+    for path in hidden.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    info = json.loads((hidden / "version.json").read_text())
+    info.update(id=new_id, created="2099-01-01T00:00:00+00:00")
+    info["test"]["bleu"] = bleu
+    (hidden / "version.json").write_text(json.dumps(info))
+    hidden.rename(store / new_id)
+    return store / new_id
+
+
+def test_hot_reload_serves_new_versions_and_refuses_tampered_ones(store, tmp_path):
+    (original,) = [p for p in store.iterdir() if (p / "version.json").is_file()]
+    copy = tmp_path / "store"
+    copy.mkdir()
+    _copy_version(original, copy, original.name, json.loads((original / "version.json").read_text())["test"]["bleu"])
+    app = create_app(ServeConfig(store=copy, reload_interval_s=0))
+    client, registry = app.test_client(), app.extensions["s2s.registry"]
+    body = {"q": DOG, "source": "en", "target": "de"}
+    assert _post(client, "/v1/translate", body).json["version"] == original.name
+
+    tampered = _copy_version(original, copy, "en-de-tampered", 99.0)
+    (tampered / "model" / "params.best").write_bytes(b"not the trained weights")
+    better = _copy_version(original, copy, "en-de-better", 95.0)
+    assert registry.refresh()
+    assert "params.best" in registry.refused["en-de-tampered"]
+    assert _post(client, "/v1/translate", body).json["version"] == "en-de-better"
+    pinned = _post(client, "/v1/translate", dict(body, version="en-de-tampered"))
+    assert pinned.status_code == 404 and "is not served" in pinned.json["error"]["message"]
+    assert client.get("/v1/models").json["refused"].keys() == {"en-de-tampered"}
+
+    from seq2seq.store import ModelStore
+
+    ModelStore(copy).promote(original.name, force=True)
+    assert registry.refresh() and not registry.refresh()
+    assert _post(client, "/v1/translate", body).json["version"] == original.name
+    shutil.rmtree(better)
+    assert registry.refresh() and "en-de-better" not in registry.loaded

@@ -32,18 +32,24 @@ class ServedVersion:
         config = DecodeConfig(batch_size=batching.max_batch_size, dtype="int8" if int8 else "float32")
 
         def load():
-            translator = Translator(version.model_dir, version.path, config)
+            self.translator = Translator(version.model_dir, version.path, config)
             # Sockeye traces its decoder on first use: pay that now, not in the first request.
-            translator.translate([WARM_UP])
-            return translator.hypotheses
+            self.translator.translate([WARM_UP])
+            return self.translator.hypotheses
 
         self.batcher = Batcher(load, batching, version.id)
+        self._max_input_length = self.translator.max_input_length
+
+    def _too_long(self, sentence: str) -> bool:
+        # A subword covers at least one character, so only long strings need encoding to check.
+        return (len(sentence) >= self._max_input_length
+                and len(self.translator.subwords.source.encode(sentence).split()) > self._max_input_length)
 
     def translate(self, texts: list[str], options: DecodeOptions, cache: LruCache,
                   timeout_s: float) -> list[TextResult]:
         """Splits each text into sentences, translates those not cached through the batcher,
         and rebuilds each text around its translated sentences."""
-        segmented = [segment(text, self.version.pair[0]) for text in texts]
+        segmented = [segment(text, self.version.pair[0], self._too_long) for text in texts]
         sentences = [s for seg in segmented for s in seg.sentences]
         keys = [(self.version.id, options, s) for s in sentences]
         hypotheses: list[Hypotheses | None] = [cache.get(key) for key in keys]

@@ -8,8 +8,6 @@ from pathlib import Path
 import pytest
 
 from data_prep.demo_corpus import DemoCorpusConfig, write_demo_corpus
-from data_prep.errors import S2SError
-from serve.demo import free_port, wait_until_ready
 
 REPO = Path(__file__).resolve().parent.parent
 MULTI30K = Path(os.environ.get("S2S_MULTI30K", REPO.parent / "shared" / "data" / "multi30k"))
@@ -48,20 +46,3 @@ def run_s2s(*args: str, input: str | None = None, timeout: float = 600) -> subpr
     """Runs the real `s2s` command line in a subprocess."""
     return subprocess.run([sys.executable, "-m", "s2s_cli", *args], capture_output=True, text=True,
                           input=input, timeout=timeout, cwd=REPO)
-
-
-@pytest.fixture(scope="session")
-def gunicorn_server(store):
-    """A real `s2s serve` (gunicorn) process on a free loopback port."""
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "s2s_cli", "serve", "--store", str(store),
-                                "--port", str(port)], cwd=REPO)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_ready(url, process)
-    except S2SError:
-        process.kill()
-        raise
-    yield url, process
-    process.terminate()
-    process.wait(timeout=60)

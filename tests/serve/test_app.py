@@ -135,14 +135,13 @@ def test_alternatives_and_scores(client):
     assert "alternatives" not in plain and "scores" not in plain
 
 
-def test_input_longer_than_the_model_takes_is_split_not_truncated(client):
-    # One "sentence" of some 300 subwords, beyond the model's 200: Sockeye translates it in chunks.
-    long = ", ".join(["the small dog sees a red car"] * 40) + "."
-    assert len(long) <= 2000
-    app = create_app(ServeConfig(store=client.application.extensions["s2s.config"].store, max_item_chars=2000))
-    (translation,) = _post(app.test_client(), "/v1/translate", {"q": long, "source": "en", "target": "de"}).json[
-        "translations"]
-    assert translation.count("Hund") >= 30
+def test_input_longer_than_the_model_takes_is_split_not_truncated(store):
+    # One "sentence" of some 380 subwords, beyond the model's 200: it is split at its clauses.
+    long = "; ".join(["the small dog sees a red car"] * 40) + "; today my mother buys three green apples."
+    client = create_app(ServeConfig(store=store, max_item_chars=2000)).test_client()
+    (translation,) = _post(client, "/v1/translate", {"q": long, "source": "en", "target": "de"}).json["translations"]
+    assert translation.count("Hund") == 40
+    assert translation.endswith("Mutter drei grüne Äpfel.")
 
 
 def test_invocations_content_types(client):

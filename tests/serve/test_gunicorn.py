@@ -1,18 +1,202 @@
-"""The same API through a real `s2s serve` gunicorn process on a loopback port."""
+"""The server as users run it: a real `s2s serve` gunicorn process on a loopback port."""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+
+import pytest
 import requests
 
+from serve.demo import free_port, wait_until_ready
+from tests.conftest import REPO
+from tests.serve.test_app import APPLES, APPLES_DE, DOG, DOG_DE, _copy_version
 
-def test_gunicorn_serves_ping_translate_invocations_and_errors(gunicorn_server):
-    url, process = gunicorn_server
-    assert requests.get(url + "/ping", timeout=5).status_code == 200
-    response = requests.post(url + "/v1/translate", timeout=60,
-                             json={"q": ["The small dog sees a red car."], "source": "en", "target": "de"})
-    assert response.status_code == 200
-    assert response.json()["translations"] == ["Der kleine Hund sieht ein rotes Auto."]
-    response = requests.post(url + "/invocations", timeout=60, json={"instances": [{"data": "A cat."}]})
-    assert response.status_code == 200 and response.json()["predictions"][0]["target"]
-    bad = requests.post(url + "/v1/translate", data="{", headers={"Content-Type": "application/json"}, timeout=5)
-    assert bad.status_code == 400 and "not valid JSON" in bad.json()["error"]["message"]
-    # A bad request does not take the worker down.
-    assert requests.get(url + "/ping", timeout=5).status_code == 200
+
+@contextmanager
+def serving(store, *options: str, env: dict | None = None, port: int | None = None):
+    port = port or free_port()
+    process = subprocess.Popen([sys.executable, "-m", "s2s_cli", "serve", "--store", str(store), *options]
+                               + ([] if env and "SAGEMAKER_BIND_TO_PORT" in env else ["--port", str(port)]),
+                               cwd=REPO, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_ready(url, process)
+        yield url, process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+        process.communicate(timeout=60)
+
+
+def _translate(url, q, **fields):
+    return requests.post(url + "/v1/translate", json={"q": q, "source": "en", "target": "de", **fields}, timeout=60)
+
+
+def test_concurrent_clients_each_get_their_own_translation(demo, store):
+    # Distinct inputs from the demo's test set, and what each translates to when sent alone.
+    sources = (demo[0] / "corpus" / "test.en").read_text(encoding="utf-8").splitlines()[:48]
+    with serving(store, "--cache-size", "0", "--max-wait-ms", "20") as (url, _):
+        alone = {s: _translate(url, s).json()["translations"][0] for s in sources[:24]}
+        requests_ = [[sources[i], sources[(i + 7) % 24]] for i in range(24)] * 2
+        with ThreadPoolExecutor(32) as pool:
+            answers = list(pool.map(lambda q: _translate(url, q), requests_))
+        assert all(a.status_code == 200 for a in answers)
+        for q, answer in zip(requests_, answers):
+            assert answer.json()["translations"] == [alone[s] for s in q]
+        metrics = requests.get(url + "/metrics", timeout=5).text
+        # Requests were merged: some batch held more than one sentence.
+        assert any(line.startswith("s2s_batch_sentences_bucket") and 'le="1.0"' not in line
+                   and float(line.split()[-1]) > 0 for line in metrics.splitlines())
+        buckets = {line.split('le="')[1].split('"')[0]: float(line.split()[-1])
+                   for line in metrics.splitlines() if line.startswith("s2s_batch_sentences_bucket")}
+        assert buckets["1.0"] < buckets["+Inf"]
+
+
+def test_hot_reload_under_load_loses_no_request(store, tmp_path):
+    (original,) = [p for p in store.iterdir() if (p / "version.json").is_file()]
+    copy = tmp_path / "store"
+    copy.mkdir()
+    bleu = json.loads((original / "version.json").read_text())["test"]["bleu"]
+    _copy_version(original, copy, original.name, bleu)
+    with serving(copy, "--reload-interval", "0.2", "--cache-size", "0") as (url, _):
+        statuses, versions = [], set()
+        stop = threading.Event()
+
+        def client():
+            session = requests.Session()
+            while not stop.is_set():
+                response = session.post(url + "/v1/translate", json={"q": DOG, "source": "en", "target": "de"},
+                                        timeout=60)
+                statuses.append(response.status_code)
+                if response.status_code == 200:
+                    versions.add(response.json()["version"])
+                    assert response.json()["translations"] == [DOG_DE]
+
+        threads = [threading.Thread(target=client) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        time.sleep(1)
+        _copy_version(original, copy, "en-de-newer", bleu + 1)
+        deadline = time.monotonic() + 30
+        while "en-de-newer" not in versions and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)
+        stop.set()
+        for thread in threads:
+            thread.join()
+    assert versions == {original.name, "en-de-newer"}
+    assert len(statuses) > 20 and set(statuses) == {200}
+
+
+@pytest.fixture(scope="module")
+def limited_server(store, tmp_path_factory):
+    from serve.auth import add_key
+
+    keys = tmp_path_factory.mktemp("keys") / "keys.json"
+    key = add_key(keys, "ci", per_minute=1000)
+    slow = add_key(keys, "slow", per_minute=1)
+    with serving(store, "--max-items", "4", "--max-item-chars", "200", "--max-payload-mb", "0.01",
+                 "--api-keys", str(keys), "--max-batch-size", "1", "--max-queue", "4") as (url, process):
+        yield url, process, key, slow
+
+
+def _request(url, key, body=None, content_type="application/json", path="/v1/translate", headers=None):
+    data = body if isinstance(body, (str, bytes)) else json.dumps(body)
+    return requests.post(url + path, data=data, timeout=60,
+                         headers={"Content-Type": content_type, "X-API-Key": key, **(headers or {})})
+
+
+GOOD = {"q": DOG, "source": "en", "target": "de"}
+
+
+@pytest.mark.parametrize("body,content_type,path,status,message", [
+    ("{", "application/json", "/v1/translate", 400, "not valid JSON"),
+    ({"q": [1], "source": "en", "target": "de"}, "application/json", "/v1/translate", 400, "q[0] must be a string"),
+    (dict(GOOD, version="en-de-none"), "application/json", "/v1/translate", 404, "unknown version"),
+    (dict(GOOD, source="fr"), "application/json", "/v1/translate", 404, "no version translates fr->de"),
+    ({"q": ["a"] * 5, "source": "en", "target": "de"}, "application/json", "/v1/translate", 413, "at most 4"),
+    ({"q": "a" * 201, "source": "en", "target": "de"}, "application/json", "/v1/translate", 413, "at most 200"),
+    ("x" * 20000, "text/plain", "/invocations", 413, "payload larger than 10485 bytes"),
+    ("q=a", "application/x-www-form-urlencoded", "/v1/translate", 415, "expected Content-Type"),
+    ("<a/>", "application/xml", "/invocations", 415, "unsupported Content-Type"),
+    (dict(GOOD, beam_size=99), "application/json", "/v1/translate", 400, "'beam_size' must be between 1 and 10"),
+])
+def test_every_limit_and_error_returns_its_code(limited_server, body, content_type, path, status, message):
+    url, process, key, _ = limited_server
+    response = _request(url, key, body, content_type, path)
+    assert response.status_code == status
+    assert message in response.json()["error"]["message"]
+    assert "Traceback" not in response.text
     assert process.poll() is None
+
+
+def test_keys_rate_limits_and_a_full_queue_over_http(limited_server):
+    url, _, key, slow = limited_server
+    assert _request(url, "", GOOD).status_code == 401
+    assert _request(url, "s2s_not_a_key", GOOD).status_code == 401
+    assert _request(url, slow, GOOD).status_code == 200
+    limited = _request(url, slow, GOOD)
+    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
+    assert requests.get(url + "/ping", timeout=5).status_code == 200  # SageMaker's routes need no key
+    # 24 clients with 4 sentences each against a queue of 4, translated one at a time: some are turned away.
+    with ThreadPoolExecutor(24) as pool:
+        answers = list(pool.map(lambda _: _request(url, key, {"q": [APPLES] * 4, "source": "en", "target": "de"}),
+                                range(24)))
+    codes = [a.status_code for a in answers]
+    assert set(codes) <= {200, 503} and 503 in codes and 200 in codes
+    full = next(a for a in answers if a.status_code == 503)
+    assert full.headers["Retry-After"] == "1" and "queue is full" in full.json()["error"]["message"]
+    ok = next(a for a in answers if a.status_code == 200)
+    assert ok.json()["translations"] == [APPLES_DE] * 4
+
+
+def test_sagemaker_environment_and_access_log(store):
+    port = free_port()
+    env = {"SAGEMAKER_BIND_TO_PORT": str(port), "SAGEMAKER_MODEL_SERVER_WORKERS": "2",
+           "SAGEMAKER_MAX_PAYLOAD_IN_MB": "1", "SAGEMAKER_MODEL_SERVER_TIMEOUT": "1"}
+    with serving(store, "--max-batch-size", "1", "--cache-size", "0", env=env, port=port) as (url, process):
+        assert requests.get(url + "/execution-parameters", timeout=5).json() == {
+            "MaxConcurrentTransforms": 2, "BatchStrategy": "MULTI_RECORD", "MaxPayloadInMB": 1}
+        too_big = requests.post(url + "/invocations", data="a" * (1024 * 1024 + 1), timeout=10,
+                                headers={"Content-Type": "text/plain"})
+        assert too_big.status_code == 413
+        # 400 sentences one at a time take longer than the 1 s timeout.
+        slow = requests.post(url + "/invocations", data=(APPLES + "\n") * 400, timeout=60,
+                             headers={"Content-Type": "text/plain"})
+        assert slow.status_code == 503 and "did not finish within 1 s" in slow.json()["error"]["message"]
+        for _ in range(4):
+            ok = requests.post(url + "/invocations", json={"instances": [{"data": DOG}]}, timeout=60)
+            assert ok.json() == {"predictions": [{"target": DOG_DE}]}
+        metrics = requests.get(url + "/metrics", timeout=5).text
+        # Both workers' counts are summed.
+        assert 's2s_requests_total{route="/invocations",status="200"' in metrics
+        process.terminate()
+        out, _ = process.communicate(timeout=60)
+    records = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    statuses = [r["status"] for r in records if r["path"] == "/invocations"]
+    assert statuses.count(200) == 4 and 413 in statuses and 503 in statuses
+    assert {"time", "method", "path", "status", "ms", "version", "items", "remote"} <= records[-1].keys()
+
+
+def test_sigterm_drains_requests_in_flight(store):
+    with serving(store, "--max-batch-size", "1", "--cache-size", "0") as (url, process):
+        with ThreadPoolExecutor(4) as pool:
+            # Each takes a second or more: 32 sentences one at a time, behind one another.
+            futures = [pool.submit(_translate, url, [APPLES] * 8) for _ in range(4)]
+            time.sleep(0.3)
+            started = time.monotonic()
+            process.send_signal(signal.SIGTERM)
+            answers = [f.result() for f in futures]
+        assert [a.status_code for a in answers] == [200] * 4
+        assert all(a.json()["translations"] == [APPLES_DE] * 8 for a in answers)
+        process.wait(timeout=30)
+        assert time.monotonic() - started < 30 and process.returncode == 0
+        with pytest.raises(requests.ConnectionError):
+            requests.get(url + "/ping", timeout=2)

@@ -108,3 +108,22 @@ def test_unreadable_promotions_file_is_named(tmp_path):
     (tmp_path / "promotions.json").write_text("{oops")
     with pytest.raises(S2SError, match="promotions.json: unreadable"):
         ModelStore(tmp_path).default_for("en", "de")
+
+
+def test_models_cli_promotes_refuses_and_rolls_back(tmp_path):
+    from tests.conftest import run_s2s
+
+    _fake_version(tmp_path, "good", bleu=35.0, created="2026-01-01T00:00:00+00:00")
+    _fake_version(tmp_path, "bad", bleu=20.0, created="2026-01-02T00:00:00+00:00")
+    refused = run_s2s("models", "promote", "bad", "--store", str(tmp_path))
+    assert refused.returncode == 1 and "refusing to promote bad" in refused.stderr and "--force" in refused.stderr
+    unknown = run_s2s("models", "promote", "nope", "--store", str(tmp_path))
+    assert unknown.returncode == 1 and "unknown version 'nope'" in unknown.stderr
+    forced = run_s2s("models", "promote", "bad", "--force", "--store", str(tmp_path))
+    assert forced.returncode == 0 and "default is now bad (BLEU 20.00), was good" in forced.stdout
+    listed = run_s2s("models", "list", "--store", str(tmp_path)).stdout.splitlines()
+    assert [line[0] for line in listed] == [" ", "*"]  # oldest first; "bad" is the default
+    back = run_s2s("models", "rollback", "--source-lang", "en", "--target-lang", "de", "--store", str(tmp_path))
+    assert back.returncode == 0 and "back to good" in back.stdout
+    assert run_s2s("models", "rollback", "--source-lang", "en", "--target-lang", "de",
+                   "--store", str(tmp_path)).returncode == 1

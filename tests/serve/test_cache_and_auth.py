@@ -50,3 +50,16 @@ def test_rate_limiter_allows_a_burst_then_says_when_to_retry():
     assert [limiter.retry_after(key) for _ in range(3)] == [0, 0, 0]
     assert 1 <= limiter.retry_after(key) <= 20
     assert limiter.retry_after(ApiKey("free", "f", per_minute=0)) == 0
+
+
+def test_keys_cli_prints_the_key_once_and_refuses_a_duplicate_name(tmp_path):
+    from tests.conftest import run_s2s
+
+    path = tmp_path / "keys.json"
+    added = run_s2s("keys", "add", "alice", "--file", str(path), "--per-minute", "30")
+    assert added.returncode == 0
+    key = added.stdout.splitlines()[-1]
+    assert key.startswith("s2s_") and key not in path.read_text()
+    assert load_keys(path)[key_hash(key)].per_minute == 30
+    again = run_s2s("keys", "add", "alice", "--file", str(path))
+    assert again.returncode == 1 and "a key named 'alice' exists already" in again.stderr

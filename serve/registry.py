@@ -6,6 +6,7 @@ every file matched its sha256; one that fails is refused, logged, and never serv
 """
 import logging
 import threading
+import time
 from pathlib import Path
 
 from data_prep.errors import S2SError
@@ -36,7 +37,6 @@ class Registry:
         self._signature: tuple | None = None
         self._load_lock = threading.Lock()
         self._refresh_lock = threading.Lock()
-        self._stop = threading.Event()
         self.refresh()
         if config.reload_interval_s > 0:
             threading.Thread(target=self._watch, name="store-watcher", daemon=True).start()
@@ -47,7 +47,8 @@ class Registry:
 
     @property
     def loaded(self) -> list[str]:
-        return list(self._served)
+        # dict.copy() is one step under the GIL: no lock, so /readyz never waits for a model to load.
+        return list(self._served.copy())
 
     @property
     def refused(self) -> dict[str, str]:
@@ -92,30 +93,45 @@ class Registry:
             signature = self._store_signature()
             if signature == self._signature:
                 return False
-            snapshot = self.store.snapshot(self._checked_versions())
-            if self.config.preload:
-                # Load new defaults before switching, so that no request waits for a model to load.
-                for version in snapshot.defaults().values():
-                    self._serve(version)
+            versions = self._checked_versions()
+            snapshot = self.store.snapshot(versions)
+            while self.config.preload and (failed := self._load_defaults(snapshot)):
+                # A default that cannot load is refused like a corrupt one; the next best takes its place.
+                versions = [v for v in versions if v.id not in failed]
+                snapshot = self.store.snapshot(versions)
             previous, self._snapshot, self._signature = self._snapshot, snapshot, signature
             present = {v.id for v in snapshot.versions}
-            for version_id in [v for v in self._served if v not in present]:
-                logger.info("version %s left the store; unloading it", version_id)
-                self._served.pop(version_id).close()
+            with self._load_lock:
+                for version_id in [v for v in self._served if v not in present]:
+                    logger.info("version %s left the store; unloading it", version_id)
+                    self._served.pop(version_id).close()
             if previous.versions or snapshot.versions:
                 logger.info("store: %d versions, defaults %s", len(snapshot.versions),
                             {"-".join(p): v.id for p, v in snapshot.defaults().items()})
             return True
 
+    def _load_defaults(self, snapshot: StoreSnapshot) -> set[str]:
+        """Loads each pair's default before the snapshot goes live, so that no request waits for a
+        model to load; returns the ids of those that failed, now refused."""
+        failed = set()
+        for version in snapshot.defaults().values():
+            try:
+                self._serve(version)
+            except Exception as e:  # noqa: BLE001 - any failure to load means "do not serve this"
+                logger.error("refusing to serve %s: it failed to load: %s", version.id, e)
+                observability.REFUSED.inc()
+                self._refused[version.path.name] = (_fingerprint(version.path), f"failed to load: {e}")
+                self._verified.pop(version.path, None)
+                failed.add(version.id)
+        return failed
+
     def _watch(self) -> None:
-        while not self._stop.wait(self.config.reload_interval_s):
+        while True:
+            time.sleep(self.config.reload_interval_s)
             try:
                 self.refresh()
             except Exception:  # a bad moment in the store must not end hot reload for good
                 logger.exception("reloading the store failed; serving the previous snapshot")
-
-    def stop(self) -> None:
-        self._stop.set()
 
     def _serve(self, version: Version) -> ServedVersion:
         with self._load_lock:

@@ -1,4 +1,5 @@
 """The REST API through Flask's test client, on the model the demo published."""
+import hashlib
 import json
 import shutil
 
@@ -240,3 +241,14 @@ def test_hot_reload_serves_new_versions_and_refuses_tampered_ones(store, tmp_pat
     assert _post(client, "/v1/translate", body).json["version"] == original.name
     shutil.rmtree(better)
     assert registry.refresh() and "en-de-better" not in registry.loaded
+
+    # Files that match their sha256 but do not load: refused too, and the previous default stays.
+    broken = _copy_version(original, copy, "en-de-broken", 99.0)
+    (broken / "model" / "params.best").write_bytes(b"garbage")
+    info = json.loads((broken / "version.json").read_text())
+    info["files"]["model/params.best"] = hashlib.sha256(b"garbage").hexdigest()
+    (broken / "version.json").write_text(json.dumps(info))
+    ModelStore(copy).promote("en-de-broken")
+    assert registry.refresh()
+    assert registry.refused["en-de-broken"].startswith("failed to load")
+    assert _post(client, "/v1/translate", body).json["version"] == original.name

@@ -2,25 +2,28 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-# The CPU wheel by default. A GPU user picks a CUDA build, for example:
+# install.sh takes the CPU wheel by default. A GPU user picks a CUDA build, for example:
 #   make install TORCH_SPEC=torch==2.5.1 TORCH_INDEX=https://download.pytorch.org/whl/cu124
-TORCH_SPEC ?= torch==2.13.0
-TORCH_INDEX ?=
-SOCKEYE_SPEC := sockeye==3.1.34
+export TORCH_SPEC TORCH_INDEX PYTHON
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test bench clean
+# The image test (`make image-test`): a CPU image FROM a debootstrap base, built with buildah.
+IMAGE ?= localhost/s2s:test
+BASE_IMAGE ?= localhost/s2s-base:bookworm
+CPU_TORCH ?= torch==2.13.0
+# pip inside the build trusts this CA bundle (for TLS-intercepting proxies) and may take
+# wheels from WHEELS (here, the local CPU torch wheel).
+CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
+WHEELS ?= /opt/wheels
+
+.PHONY: install demo test image image-test clean
 
 install: $(STAMP)
 
 # Re-runs only when pyproject.toml or this Makefile changes, so a second `make install` is instant.
-$(STAMP): pyproject.toml Makefile
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) '$(TORCH_SPEC)'
-	$(BIN)/pip install -q -e '.[dev]'
-	# Sockeye's metadata pins torch<1.14; 3.1.34 runs on torch 2.x, so its pin is skipped.
-	$(BIN)/pip install -q --no-deps '$(SOCKEYE_SPEC)'
-	$(BIN)/python -c "import sockeye, torch; print('sockeye', sockeye.__version__, 'torch', torch.__version__)"
+$(STAMP): pyproject.toml Makefile install.sh
+	./install.sh $(VENV) deps dev
+	./install.sh $(VENV) project -e
 	touch $@
 
 demo: install
@@ -28,6 +31,16 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest
+
+image:
+	buildah images --quiet $(BASE_IMAGE) >/dev/null 2>&1 || docker/make-base $(BASE_IMAGE)
+	buildah bud --isolation chroot --layers -t $(IMAGE) \
+	    -v $(CA_BUNDLE):/run/host-ca.crt:ro --build-arg PIP_CERT=/run/host-ca.crt \
+	    $(if $(wildcard $(WHEELS)),-v $(WHEELS):/run/wheels:ro --build-arg PIP_FIND_LINKS=/run/wheels) \
+	    --build-arg BASE_IMAGE=$(BASE_IMAGE) --build-arg TORCH_SPEC=$(CPU_TORCH) .
+
+image-test: install image
+	S2S_IMAGE=$(IMAGE) $(BIN)/python -m pytest tests/container
 
 clean:
 	rm -rf $(VENV) demo *.egg-info

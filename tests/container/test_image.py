@@ -1,0 +1,89 @@
+"""The image itself: linted always; built and run (train, then serve) by `make image-test`.
+
+Building needs buildah, a debootstrap base and several minutes, so `make test` lints the
+Dockerfile and leaves the build to `make image-test`, which sets S2S_IMAGE.
+"""
+import json
+import os
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import requests
+
+from seq2seq.store import ModelStore
+from serve.demo import free_port
+from tests.conftest import REPO
+from tests.seq2seq.test_sagemaker_job import _tree
+
+IMAGE = os.environ.get("S2S_IMAGE")
+needs_image = pytest.mark.skipif(not IMAGE, reason="set S2S_IMAGE to a built image; `make image-test` does")
+HADOLINT = Path(sys.executable).parent / "hadolint"
+
+
+def test_dockerfile_passes_hadolint():
+    result = subprocess.run([str(HADOLINT), str(REPO / "Dockerfile")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_dockerfile_keeps_the_contract():
+    text = (REPO / "Dockerfile").read_text()
+    assert "LABEL com.amazonaws.sagemaker.capabilities.accept-bind-to-port=true" in text
+    assert "ARG BASE_IMAGE=pytorch/pytorch:" in text and "cuda12" in text
+    assert "ARG PIP_CERT" in text
+    # SageMaker mounts /opt/ml at run time; the image must not bring anything there.
+    assert "/opt/ml" not in "\n".join(line for line in text.splitlines() if not line.startswith("#"))
+    for script in ("train", "serve"):
+        assert os.access(REPO / "docker" / script, os.X_OK)
+
+
+@contextmanager
+def container(image: str):
+    name = subprocess.run(["buildah", "from", image], capture_output=True, text=True, check=True).stdout.strip()
+    try:
+        yield name
+    finally:
+        subprocess.run(["buildah", "rm", name], capture_output=True)
+
+
+@needs_image
+def test_image_trains_then_serves_what_it_trained(small_corpus, tmp_path):
+    paths = _tree(tmp_path, small_corpus, {"source_lang": "en", "target_lang": "de", "vocab_size": "400",
+                                            "max_updates": "20", "checkpoint_interval": "10",
+                                            "sockeye_args": "--batch-size 512"})
+    with container(IMAGE) as name:
+        train = subprocess.run(["buildah", "run", "--isolation", "chroot", "-v", f"{paths.root}:/opt/ml", name,
+                                "--", "train"], capture_output=True, text=True, timeout=900)
+        assert train.returncode == 0, train.stdout[-3000:] + train.stderr[-3000:]
+        assert "metric test:bleu=" in train.stdout + train.stderr
+        (version,) = ModelStore(paths.model).versions()
+        version.verify()
+
+        port = free_port()
+        server = subprocess.Popen(["buildah", "run", "--isolation", "chroot", "--network", "host",
+                                   "-v", f"{paths.model}:/opt/ml/model:ro", "-e", f"SAGEMAKER_BIND_TO_PORT={port}",
+                                   name, "--", "serve"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 180
+            while time.monotonic() < deadline and server.poll() is None:
+                try:
+                    if requests.get(url + "/ping", timeout=2).status_code == 200:
+                        break
+                except requests.ConnectionError:
+                    pass
+                time.sleep(1)
+            assert requests.get(url + "/ping", timeout=5).status_code == 200
+            answer = requests.post(url + "/invocations", json={"instances": [{"data": "The small dog sees a red car."}]},
+                                   timeout=60)
+            assert answer.status_code == 200 and isinstance(answer.json()["predictions"][0]["target"], str)
+            lines = requests.post(url + "/invocations", data=json.dumps({"source": "A cat."}) + "\n", timeout=60,
+                                  headers={"Content-Type": "application/jsonlines"})
+            assert lines.status_code == 200 and "target" in json.loads(lines.text.splitlines()[0])
+        finally:
+            server.terminate()
+            output = server.communicate(timeout=60)[0]
+        assert version.id in output

@@ -34,7 +34,7 @@ test: install
 
 image:
 	buildah images --quiet $(BASE_IMAGE) >/dev/null 2>&1 || docker/make-base $(BASE_IMAGE)
-	buildah bud --isolation chroot --layers -t $(IMAGE) \
+	buildah bud --isolation chroot --layers --format docker -t $(IMAGE) \
 	    -v $(CA_BUNDLE):/run/host-ca.crt:ro --build-arg PIP_CERT=/run/host-ca.crt \
 	    $(if $(wildcard $(WHEELS)),-v $(WHEELS):/run/wheels:ro --build-arg PIP_FIND_LINKS=/run/wheels) \
 	    --build-arg BASE_IMAGE=$(BASE_IMAGE) --build-arg TORCH_SPEC=$(CPU_TORCH) .

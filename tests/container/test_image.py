@@ -73,7 +73,7 @@ def test_image_trains_then_serves_what_it_trained(small_corpus, tmp_path):
                 try:
                     if requests.get(url + "/ping", timeout=2).status_code == 200:
                         break
-                except requests.ConnectionError:
+                except requests.RequestException:  # refused while starting, or slow while loading
                     pass
                 time.sleep(1)
             assert requests.get(url + "/ping", timeout=5).status_code == 200

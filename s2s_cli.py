@@ -217,6 +217,30 @@ def cmd_keys(args: argparse.Namespace) -> None:
     print(key)
 
 
+def _aws_client(service: str, region: str | None):
+    try:
+        import boto3
+    except ImportError:
+        raise S2SError("the AWS commands need boto3: pip install 's2s[aws]'") from None
+    # AWS_ENDPOINT_URL, when set, points boto3 at another endpoint (a moto server in the tests).
+    return boto3.client(service, region_name=region)
+
+
+def cmd_aws_push(args: argparse.Namespace) -> None:
+    from launcher.push import PushConfig, push
+
+    build_args = {}
+    for item in args.build_arg:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise S2SError(f"--build-arg {item!r}: expected KEY=VALUE")
+        build_args[key] = value
+    config = PushConfig(repository=args.repository, image=args.image, build_args=build_args, tool=args.tool,
+                        registry=args.registry, region=args.region)
+    for reference in push(config, _aws_client("ecr", args.region)):
+        print(f"pushed {reference}")
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
     from serve.demo import DemoConfig, run_demo
 
@@ -444,6 +468,23 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--per-minute", type=int, default=DEFAULT_PER_MINUTE,
                    help="requests per minute allowed to this key; 0 for unlimited (default: %(default)s)")
     p.set_defaults(func=cmd_keys)
+
+    p = sub.add_parser("aws", help="build and push the image to ECR (needs s2s[aws])",
+                       description="Commands for AWS, run from your machine with your AWS credentials "
+                       "(boto3's usual chain: environment, ~/.aws, SSO). Install them with pip install 's2s[aws]'.")
+    aws = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    q = aws.add_parser("push", help="build the image and push it to an ECR repository",
+                       description="Build the image (docker when its engine answers, else buildah), create the "
+                       "ECR repository if missing, log in with ECR's authorization token, and push the image "
+                       "tagged with the git revision and 'latest'.")
+    q.add_argument("--repository", default="s2s", help="ECR repository name (default: %(default)s)")
+    q.add_argument("--region", help="AWS region (default: boto3's, e.g. $AWS_REGION)")
+    q.add_argument("--image", help="push this local image instead of building one")
+    q.add_argument("--build-arg", action="append", default=[], metavar="KEY=VALUE",
+                   help="passed to the build, e.g. BASE_IMAGE=... or PIP_CERT=... (repeatable)")
+    q.add_argument("--tool", choices=("docker", "buildah"), help="build and push with this tool")
+    q.add_argument("--registry", help="push to this registry host instead of the repository's own")
+    q.set_defaults(func=cmd_aws_push)
 
     p = sub.add_parser("demo", help="run the whole path on the generated demo corpus",
                        description="Generate the demo corpus, prepare it, train `tiny`, evaluate, publish, "

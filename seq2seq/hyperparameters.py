@@ -33,6 +33,11 @@ class Hyperparameters:
     checkpoint_interval: int | None = None
     batch_size: int | None = None
     learning_rate: float | None = None
+    # Encoder and decoder layers each; the width of the model (embeddings, attention, feed-forward
+    # = 4x); one dropout for the residual, attention and feed-forward paths. What `s2s aws tune` varies.
+    num_layers: int | None = None
+    model_size: int | None = None
+    dropout: float | None = None
     # Stop when validation BLEU has not improved for this many checkpoints.
     early_stopping: int | None = None
     # Average this many best checkpoints at the end; kept only if better on the dev set (1: off).
@@ -60,6 +65,16 @@ class Hyperparameters:
             value = getattr(self, name)
             if value is not None:
                 args += [flag, str(value)]
+        if self.num_layers is not None:
+            args += ["--num-layers", f"{self.num_layers}:{self.num_layers}"]
+        if self.model_size is not None:
+            # Attention heads (4 or 8 in the presets) must divide the width.
+            args += ["--transformer-model-size", str(self.model_size), "--num-embed",
+                     f"{self.model_size}:{self.model_size}", "--transformer-feed-forward-num-hidden",
+                     str(4 * self.model_size)]
+        if self.dropout is not None:
+            for flag in ("--transformer-dropout-prepost", "--transformer-dropout-attention", "--transformer-dropout-act"):
+                args += [flag, str(self.dropout)]
         return tuple(args) + tuple(shlex.split(self.sockeye_args))
 
 

@@ -46,3 +46,35 @@ def run_s2s(*args: str, input: str | None = None, timeout: float = 600) -> subpr
     """Runs the real `s2s` command line in a subprocess."""
     return subprocess.run([sys.executable, "-m", "s2s_cli", *args], capture_output=True, text=True,
                           input=input, timeout=timeout, cwd=REPO)
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    """A moto server on a loopback port: real HTTP, the AWS APIs boto3 speaks, no AWS account."""
+    from serve.demo import free_port
+
+    port = free_port()
+    process = subprocess.Popen([str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    import time
+    import urllib.request
+
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(url + "/moto-api/", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield url
+    process.terminate()
+    process.wait(timeout=30)
+
+
+@pytest.fixture
+def aws_env(moto_server, monkeypatch):
+    """boto3 pointed at the moto server, with made-up credentials."""
+    for key, value in {"AWS_ENDPOINT_URL": moto_server, "AWS_ACCESS_KEY_ID": "testing",
+                       "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(key, value)
+    return moto_server

@@ -91,6 +91,30 @@ def test_hyperparameters_are_typed():
         parse_hyperparameters({"target_lang": "de"})
 
 
+def test_tunable_hyperparameters_become_sockeye_options(tmp_path):
+    from sockeye.arguments import add_train_cli_args
+    import argparse
+
+    hp = parse_hyperparameters({"source_lang": "en", "target_lang": "de", "num_layers": "3", "model_size": "256",
+                                "dropout": "0.2"})
+    args = hp.sockeye_train_args()
+    assert args[:2] == ("--num-layers", "3:3")
+    assert args[args.index("--transformer-feed-forward-num-hidden") + 1] == "1024"
+    assert args.count("0.2") == 3
+    # Sockeye's own parser takes them, after the preset's options.
+    from seq2seq.presets import PRESETS
+
+    parser = argparse.ArgumentParser()
+    add_train_cli_args(parser)
+    text = tmp_path / "dev.txt"
+    text.write_text("a\n")
+    parsed = parser.parse_args(["--prepared-data", str(tmp_path), "--validation-source", str(text),
+                                "--validation-target", str(text),
+                                "--output", "o", *PRESETS["tiny"].sockeye_args, *args])
+    assert parsed.num_layers == (3, 3) and parsed.transformer_model_size == (256, 256)
+    assert parsed.transformer_dropout_attention == (0.2, 0.2)
+
+
 def test_out_of_gpu_memory_reads_as_itself():
     import torch
 

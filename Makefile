@@ -22,7 +22,7 @@ install: $(STAMP)
 
 # Re-runs only when pyproject.toml or this Makefile changes, so a second `make install` is instant.
 $(STAMP): pyproject.toml Makefile install.sh
-	./install.sh $(VENV) deps dev
+	./install.sh $(VENV) deps dev,aws
 	./install.sh $(VENV) project -e
 	touch $@
 

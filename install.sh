@@ -2,7 +2,8 @@
 # Installs s2s into a virtual environment: the one procedure that `make install` and the
 # Dockerfile share. Two steps, so that an image rebuilds its dependency layer only when
 # pyproject.toml changes, not when the code does:
-#   ./install.sh VENV deps [EXTRA]     torch, then pyproject.toml's dependencies (and EXTRA's)
+#   ./install.sh VENV deps [EXTRAS]    torch, then pyproject.toml's dependencies (and those of
+#                                      EXTRAS, comma-separated: dev,aws)
 #   ./install.sh VENV project [-e]     the project itself (-e: editable), then Sockeye
 # TORCH_SPEC and TORCH_INDEX pick the torch build (default: the CPU wheel).
 set -eu
@@ -24,8 +25,8 @@ deps)
     "$VENV/bin/python" - "$OPTION" > "$VENV/.s2s-requirements.txt" <<'PY'
 import sys, tomllib
 project = tomllib.load(open("pyproject.toml", "rb"))["project"]
-extra = sys.argv[1]
-print("\n".join(project["dependencies"] + (project["optional-dependencies"][extra] if extra else [])))
+extras = [name for name in sys.argv[1].split(",") if name]
+print("\n".join(project["dependencies"] + [r for name in extras for r in project["optional-dependencies"][name]]))
 PY
     "$PIP" install -q -r "$VENV/.s2s-requirements.txt"
     ;;
@@ -35,7 +36,7 @@ project)
     "$VENV/bin/python" -c "import sockeye, torch; print('sockeye', sockeye.__version__, 'torch', torch.__version__)"
     ;;
 *)
-    echo "usage: $0 VENV deps [EXTRA] | $0 VENV project [-e]" >&2
+    echo "usage: $0 VENV deps [EXTRAS] | $0 VENV project [-e]" >&2
     exit 2
     ;;
 esac

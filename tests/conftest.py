@@ -74,7 +74,36 @@ def moto_server():
 @pytest.fixture
 def aws_env(moto_server, monkeypatch):
     """boto3 pointed at the moto server, with made-up credentials."""
+    # The SDK checks a role's permissions with IAM's policy simulator, which moto lacks.
     for key, value in {"AWS_ENDPOINT_URL": moto_server, "AWS_ACCESS_KEY_ID": "testing",
-                       "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+                       "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+                       "SAGEMAKER_VALIDATE_ROLE": "false"}.items():
         monkeypatch.setenv(key, value)
     return moto_server
+
+
+@pytest.fixture
+def aws_requests(aws_env):
+    """The requests the moto server receives from now on, as AWS would: `calls("SageMaker.CreateTrainingJob")`
+    returns the JSON bodies of that action, in order."""
+    import base64
+    import urllib.request
+
+    def post(path: str) -> None:
+        urllib.request.urlopen(urllib.request.Request(aws_env + path, method="POST"), timeout=10)
+
+    post("/moto-api/recorder/reset-recording")
+    post("/moto-api/recorder/start-recording")
+
+    def calls(target: str) -> list[dict]:
+        text = urllib.request.urlopen(aws_env + "/moto-api/recorder/download-recording", timeout=10).read().decode()
+        found = []
+        for line in text.splitlines():
+            record = json.loads(line)
+            if record["headers"].get("X-Amz-Target") == target:
+                body = base64.b64decode(record["body"]) if record.get("body_encoded") else record["body"]
+                found.append(json.loads(body))
+        return found
+
+    yield calls
+    post("/moto-api/recorder/stop-recording")

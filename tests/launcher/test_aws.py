@@ -145,3 +145,21 @@ def test_deploy_needs_exactly_one_model_source(bucket):
     unfinished = run_s2s("aws", "deploy", "--endpoint", "e", "--image", IMAGE, "--role", ROLE,
                          "--training-job", "no-such-job")
     assert unfinished.returncode != 0 and "no-such-job" in unfinished.stderr
+
+
+def test_the_readmes_curl_command_sends_an_invocation(aws_env):
+    """The walkthrough's curl line, pointed at moto instead of runtime.sagemaker.us-east-1.amazonaws.com."""
+    import re
+    import subprocess
+
+    from tests.conftest import REPO
+
+    readme = (REPO / "README.md").read_text()
+    command = re.search(r"^curl --aws-sigv4 .*?invocations$", readme, re.S | re.M).group(0).replace("\\\n", " ")
+    command = command.replace("https://runtime.sagemaker.us-east-1.amazonaws.com", aws_env)
+    requests.post(f"{aws_env}/moto-api/static/sagemaker/endpoint-results", timeout=5,
+                  json={"results": [{"Body": json.dumps({"predictions": [{"target": "Der kleine Hund."}]}),
+                                     "ContentType": "application/json"}], "region": "us-east-1"})
+    result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"predictions": [{"target": "Der kleine Hund."}]}

@@ -248,7 +248,7 @@ def cmd_aws_push(args: argparse.Namespace) -> None:
 
     config = PushConfig(repository=args.repository, image=args.image,
                         build_args=_key_values(args.build_arg, "--build-arg"), tool=args.tool,
-                        registry=args.registry, region=args.region)
+                        registry=args.registry)
     for reference in push(config, _aws_client("ecr", args.region)):
         print(f"pushed {reference}")
 

@@ -28,7 +28,6 @@ class PushConfig:
     tool: str | None = None
     # Push to this registry host instead of the repository's own (a mirror, or a local test registry).
     registry: str | None = None
-    region: str | None = None
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from serve.batcher import QueueFull
 from serve.cache import LruCache
 from serve.config import MIB, ServeConfig
 from serve.registry import Registry
-from serve.served_version import TextResult, TranslationTimeout
+from serve.served_version import ServedVersion, TextResult, TranslationTimeout
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ def _options(body: dict) -> tuple[DecodeOptions, bool]:
 
 
 def _translate(texts: list[str], source: str | None, target: str | None, version_id: str | None,
-               options: DecodeOptions = DecodeOptions()) -> tuple[list[TextResult], object]:
+               options: DecodeOptions = DecodeOptions()) -> tuple[list[TextResult], ServedVersion]:
     served = _registry().resolve(source, target, version_id)
     g.version = served.version.id
     g.items = len(texts)

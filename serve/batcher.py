@@ -55,10 +55,6 @@ class Batcher:
         if self._load_error is not None:
             raise self._load_error
 
-    @property
-    def depth(self) -> int:
-        return len(self._queue)
-
     def submit(self, sentences: list[str], options: DecodeOptions) -> list[Future]:
         """Queues the sentences; their futures resolve to Hypotheses. Cancelling a future drops its sentence."""
         with self._ready:

@@ -55,7 +55,7 @@ class ServedVersion:
         hypotheses: list[Hypotheses | None] = [cache.get(key) for key in keys]
         todo = [i for i, h in enumerate(hypotheses) if h is None]
         futures = self.batcher.submit([sentences[i] for i in todo], options) if todo else []
-        done, pending = concurrent.futures.wait(futures, timeout=timeout_s)
+        _, pending = concurrent.futures.wait(futures, timeout=timeout_s)
         if pending:
             for future in futures:
                 future.cancel()

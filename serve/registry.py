@@ -52,7 +52,7 @@ class Registry:
 
     @property
     def refused(self) -> dict[str, str]:
-        return {name: reason for name, (_, reason) in self._refused.items()}
+        return {name: reason for name, (_, reason) in self._refused.copy().items()}
 
     def _store_signature(self) -> tuple:
         entries = []
@@ -143,8 +143,9 @@ class Registry:
     def resolve(self, source_lang: str | None, target_lang: str | None,
                 version_id: str | None = None) -> ServedVersion:
         """The pinned version, else the pair's default, else (no pair given) /invocations' version."""
-        if version_id in self._refused:
-            raise VersionNotFound(f"version {version_id} is not served: {self._refused[version_id][1]}")
+        refused = self.refused
+        if version_id in refused:
+            raise VersionNotFound(f"version {version_id} is not served: {refused[version_id]}")
         snapshot = self._snapshot
         if source_lang is None and target_lang is None:
             version = snapshot.select(version_id or self.config.version)

@@ -1,6 +1,6 @@
 """How fast does `s2s serve` translate under load? Prints JSON and writes a PNG plot.
 
-    .venv/bin/python bench/serve.py STORE [--sentences 256] [--plot serve.png]
+    .venv/bin/python bench/serve.py STORE [--sentences 256] [--plot bench/serve.png]
 
 STORE is a model store (`make demo` leaves one in demo/models). On the same sentences and
 model, in one run:

@@ -205,8 +205,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
                              max_queue=args.max_queue),
         request_timeout_s=args.timeout, cache_size=args.cache_size, int8=args.int8,
         reload_interval_s=args.reload_interval, api_keys=args.api_keys)
-    run_server(config, ServerConfig(host=args.host, port=args.port, workers=args.workers, threads=args.threads,
-                                    timeout_s=args.timeout))
+    run_server(config, ServerConfig(host=args.host, port=args.port, workers=args.workers, threads=args.threads))
 
 
 def cmd_keys(args: argparse.Namespace) -> None:

@@ -68,6 +68,8 @@ class ServerConfig:
     workers: int = 1
     # Threads per worker wait on the batcher, so more threads mean larger batches, not more CPU.
     threads: int = 64
+    # gunicorn restarts a worker whose main loop is silent this long. gthread's loop beats while
+    # requests run on other threads, so this is not the request timeout (ServeConfig has that).
     timeout_s: int = 60
     # SIGTERM: stop accepting, and give requests in flight this long to finish.
     graceful_timeout_s: int = 25
@@ -78,6 +80,6 @@ def sagemaker_defaults() -> dict:
     return {
         "port": _env_int("SAGEMAKER_BIND_TO_PORT", ServerConfig.port),
         "workers": _env_int("SAGEMAKER_MODEL_SERVER_WORKERS", ServerConfig.workers),
-        "timeout": _env_int("SAGEMAKER_MODEL_SERVER_TIMEOUT", ServerConfig.timeout_s),
+        "timeout": _env_int("SAGEMAKER_MODEL_SERVER_TIMEOUT", int(ServeConfig.request_timeout_s)),
         "max_payload_mb": _env_int("SAGEMAKER_MAX_PAYLOAD_IN_MB", ServeConfig.max_payload_bytes // MIB),
     }

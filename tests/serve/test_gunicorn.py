@@ -13,9 +13,36 @@ from contextlib import contextmanager
 import pytest
 import requests
 
+from data_prep.errors import S2SError
 from serve.demo import free_port, wait_until_ready
 from tests.conftest import REPO
 from tests.serve.test_app import APPLES, APPLES_DE, DOG, DOG_DE, _copy_version
+
+
+class Server:
+    """A running `s2s serve`: its URL, its process, and what it has printed so far (read as it
+    comes, so that a full pipe can never stall the server)."""
+
+    def __init__(self, url: str, process: subprocess.Popen):
+        self.url, self.process = url, process
+        self.stdout: list[str] = []
+        self.stderr: list[str] = []
+        self._readers = [threading.Thread(target=self._drain, args=(pipe, lines), daemon=True)
+                         for pipe, lines in ((process.stdout, self.stdout), (process.stderr, self.stderr))]
+        for reader in self._readers:
+            reader.start()
+
+    @staticmethod
+    def _drain(pipe, lines: list[str]) -> None:
+        for line in pipe:
+            lines.append(line)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+        self.process.wait(timeout=60)
+        for reader in self._readers:
+            reader.join(timeout=10)
 
 
 @contextmanager
@@ -25,14 +52,15 @@ def serving(store, *options: str, env: dict | None = None, port: int | None = No
                                + ([] if env and "SAGEMAKER_BIND_TO_PORT" in env else ["--port", str(port)]),
                                cwd=REPO, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}"
+    server = Server(f"http://127.0.0.1:{port}", process)
     try:
-        wait_until_ready(url, process)
-        yield url, process
+        try:
+            wait_until_ready(server.url, process)
+        except S2SError as e:
+            raise AssertionError(f"{e}; the server's log ends:\n{''.join(server.stderr[-40:])}") from e
+        yield server
     finally:
-        if process.poll() is None:
-            process.terminate()
-        process.communicate(timeout=60)
+        server.stop()
 
 
 def _translate(url, q, **fields):
@@ -42,7 +70,8 @@ def _translate(url, q, **fields):
 def test_concurrent_clients_each_get_their_own_translation(demo, store):
     # Distinct inputs from the demo's test set, and what each translates to when sent alone.
     sources = (demo[0] / "corpus" / "test.en").read_text(encoding="utf-8").splitlines()[:48]
-    with serving(store, "--cache-size", "0", "--max-wait-ms", "20") as (url, _):
+    with serving(store, "--cache-size", "0", "--max-wait-ms", "20") as server:
+        url = server.url
         alone = {s: _translate(url, s).json()["translations"][0] for s in sources[:24]}
         requests_ = [[sources[i], sources[(i + 7) % 24]] for i in range(24)] * 2
         with ThreadPoolExecutor(32) as pool:
@@ -65,7 +94,8 @@ def test_hot_reload_under_load_loses_no_request(store, tmp_path):
     copy.mkdir()
     bleu = json.loads((original / "version.json").read_text())["test"]["bleu"]
     _copy_version(original, copy, original.name, bleu)
-    with serving(copy, "--reload-interval", "0.2", "--cache-size", "0") as (url, _):
+    with serving(copy, "--reload-interval", "0.2", "--cache-size", "0") as server:
+        url = server.url
         statuses, versions = [], set()
         stop = threading.Event()
 
@@ -103,8 +133,8 @@ def limited_server(store, tmp_path_factory):
     key = add_key(keys, "ci", per_minute=1000)
     slow = add_key(keys, "slow", per_minute=1)
     with serving(store, "--max-items", "4", "--max-item-chars", "200", "--max-payload-mb", "0.01",
-                 "--api-keys", str(keys), "--max-batch-size", "1", "--max-queue", "4") as (url, process):
-        yield url, process, key, slow
+                 "--api-keys", str(keys), "--max-batch-size", "1", "--max-queue", "4") as server:
+        yield server.url, server.process, key, slow
 
 
 def _request(url, key, body=None, content_type="application/json", path="/v1/translate", headers=None):
@@ -161,7 +191,8 @@ def test_sagemaker_environment_and_access_log(store):
     port = free_port()
     env = {"SAGEMAKER_BIND_TO_PORT": str(port), "SAGEMAKER_MODEL_SERVER_WORKERS": "2",
            "SAGEMAKER_MAX_PAYLOAD_IN_MB": "1", "SAGEMAKER_MODEL_SERVER_TIMEOUT": "1"}
-    with serving(store, "--max-batch-size", "1", "--cache-size", "0", env=env, port=port) as (url, process):
+    with serving(store, "--max-batch-size", "1", "--cache-size", "0", env=env, port=port) as server:
+        url = server.url
         assert requests.get(url + "/execution-parameters", timeout=5).json() == {
             "MaxConcurrentTransforms": 2, "BatchStrategy": "MULTI_RECORD", "MaxPayloadInMB": 1}
         too_big = requests.post(url + "/invocations", data="a" * (1024 * 1024 + 1), timeout=10,
@@ -177,16 +208,16 @@ def test_sagemaker_environment_and_access_log(store):
         metrics = requests.get(url + "/metrics", timeout=5).text
         # Both workers' counts are summed.
         assert 's2s_requests_total{route="/invocations",status="200"' in metrics
-        process.terminate()
-        out, _ = process.communicate(timeout=60)
-    records = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+        server.stop()
+    records = [json.loads(line) for line in server.stdout if line.startswith("{")]
     statuses = [r["status"] for r in records if r["path"] == "/invocations"]
     assert statuses.count(200) == 4 and 413 in statuses and 503 in statuses
     assert {"time", "method", "path", "status", "ms", "version", "items", "remote"} <= records[-1].keys()
 
 
 def test_sigterm_drains_requests_in_flight(store):
-    with serving(store, "--max-batch-size", "1", "--cache-size", "0") as (url, process):
+    with serving(store, "--max-batch-size", "1", "--cache-size", "0") as server:
+        url, process = server.url, server.process
         with ThreadPoolExecutor(4) as pool:
             # Each takes a second or more: 32 sentences one at a time, behind one another.
             futures = [pool.submit(_translate, url, [APPLES] * 8) for _ in range(4)]

@@ -1,7 +1,6 @@
 """The server as users run it: a real `s2s serve` gunicorn process on a loopback port."""
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys

@@ -49,13 +49,15 @@ def run_s2s(*args: str, input: str | None = None, timeout: float = 600) -> subpr
 
 
 @pytest.fixture(scope="session")
-def moto_server():
+def moto_server(tmp_path_factory):
     """A moto server on a loopback port: real HTTP, the AWS APIs boto3 speaks, no AWS account."""
     from serve.demo import free_port
 
     port = free_port()
+    # Its recorder writes `moto_recording` into the working directory: keep that out of the checkout.
     process = subprocess.Popen([str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               cwd=tmp_path_factory.mktemp("moto"))
     url = f"http://127.0.0.1:{port}"
     import time
     import urllib.request

@@ -87,11 +87,13 @@ def cmd_prepare(args: argparse.Namespace) -> None:
 
 
 def cmd_train(args: argparse.Namespace, sockeye_args: list[str]) -> None:
-    from seq2seq.train import TrainConfig, train
+    from seq2seq.launch import Cluster, processes_per_host, train_on
+    from seq2seq.train import TrainConfig
 
-    summary = train(TrainConfig(prepared=args.prepared, output=args.output, preset=args.preset,
-                                sockeye_args=tuple(sockeye_args), seed=args.seed, force=args.force,
-                                resume=args.resume, early_stopping=args.early_stopping, average=args.average))
+    config = TrainConfig(prepared=args.prepared, output=args.output, preset=args.preset,
+                         sockeye_args=tuple(sockeye_args), seed=args.seed, force=args.force,
+                         resume=args.resume, early_stopping=args.early_stopping, average=args.average)
+    summary = train_on(Cluster(processes_per_host=processes_per_host(args.processes)), config)
     last = summary["checkpoints"][-1] if summary["checkpoints"] else {}
     print(f"trained {summary['updates']} updates into {args.output}; "
           f"last validation BLEU {last.get('validation_bleu', 'n/a')}")
@@ -437,7 +439,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
     p.add_argument("--resume", action="store_true",
                    help="continue an interrupted run in OUTPUT from its last checkpoint (SIGTERM stops training "
-                   "at the next checkpoint)")
+                   "at the next update and saves a checkpoint)")
+    p.add_argument("--processes", type=int, metavar="N",
+                   help="training processes, one per GPU; more than one runs torchrun with Sockeye's --dist "
+                   "(default: one per visible GPU, or 1 on CPU)")
     p.add_argument("--average", type=int, metavar="N", default=TrainConfig.average,
                    help="average the N checkpoints with the best validation BLEU at the end, and keep the average "
                    "if it beats the best checkpoint on the dev set; 1 turns it off (default: %(default)s)")

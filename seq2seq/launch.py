@@ -3,13 +3,22 @@
 On SageMaker, /opt/ml/input/config/resourceconfig.json names the hosts and this host; the
 first host (in sorted order, the same on every host) is the rendezvous master.
 """
+import dataclasses
 import json
+import logging
+import signal
+import subprocess
 import sys
+import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from data_prep.errors import S2SError
-from seq2seq.train import TrainConfig
+from seq2seq.run_dir import RunDir
+from seq2seq.stopping import TrainingInterrupted
+from seq2seq.train import TrainConfig, train
+
+logger = logging.getLogger(__name__)
 
 MASTER_PORT = 29500
 WORKER_MODULE = "seq2seq.train_worker"
@@ -20,6 +29,10 @@ class Cluster:
     hosts: tuple[str, ...] = ("localhost",)
     current_host: str = "localhost"
     processes_per_host: int = 1
+
+    def __post_init__(self):
+        if self.processes_per_host < 1:
+            raise S2SError(f"training processes per host must be at least 1, not {self.processes_per_host}")
 
     @classmethod
     def from_resource_config(cls, path: Path, processes_per_host: int) -> "Cluster":
@@ -47,11 +60,11 @@ class Cluster:
         return self.node_rank == 0
 
 
-def default_processes_per_host() -> int:
-    """One process per visible GPU; one on a CPU machine."""
+def processes_per_host(requested: int | None = None) -> int:
+    """`requested`, or else one process per visible GPU; one on a CPU machine."""
     import torch
 
-    return max(torch.cuda.device_count(), 1)
+    return requested if requested is not None else max(torch.cuda.device_count(), 1)
 
 
 def torchrun_command(cluster: Cluster, config: TrainConfig) -> list[str]:
@@ -62,3 +75,36 @@ def torchrun_command(cluster: Cluster, config: TrainConfig) -> list[str]:
             f"--nproc_per_node={cluster.processes_per_host}",
             f"--master_addr={cluster.hosts[0]}", f"--master_port={MASTER_PORT}",
             "-m", WORKER_MODULE, worker_config]
+
+
+def train_on(cluster: Cluster, config: TrainConfig) -> dict | None:
+    """Trains on every process of `cluster`: in this process when it is the only one, else under
+    torchrun. Returns run.json's contents, or None on a host other than the primary."""
+    if not cluster.distributed:
+        return train(config)
+    with tempfile.TemporaryDirectory(prefix="s2s-stop-") as folder:
+        _train_with_torchrun(cluster, dataclasses.replace(config, stop_file=Path(folder) / "stop"))
+    run = RunDir(config.output)
+    return run.read_summary() if run.summary.is_file() else None
+
+
+def _train_with_torchrun(cluster: Cluster, config: TrainConfig) -> None:
+    command = torchrun_command(cluster, config)
+    logger.info("distributed training: %s", " ".join(command[:8]))
+    # Training logs go to stderr, as in a single process: stdout is for a command's results.
+    process = subprocess.Popen(command, stdout=sys.stderr)
+
+    def ask_workers_to_stop(signum, frame):
+        # Not SIGTERM to torchrun: it would kill workers that take over 30 s to save their checkpoint.
+        config.stop_file.touch()
+
+    previous = signal.signal(signal.SIGTERM, ask_workers_to_stop)
+    try:
+        returncode = process.wait()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if config.stop_file.exists():
+        raise TrainingInterrupted.at_update(RunDir(config.output).saved_update())
+    if returncode != 0:
+        raise S2SError(f"distributed training failed (torchrun exited with {returncode}); the log above has the "
+                       "error of the first process that failed")

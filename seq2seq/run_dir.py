@@ -20,9 +20,21 @@ class RunDir:
         """checkpoints.jsonl: one line of scores per checkpoint, appended as training goes."""
         return self.root / "checkpoints.jsonl"
 
+    @property
+    def training_state(self) -> Path:
+        """What Sockeye saves to continue from; it keeps it after finishing, too."""
+        return self.model / "training_state"
+
     def has_training_state(self) -> bool:
-        """Sockeye left the state to continue from (it keeps it after finishing, too)."""
-        return (self.model / "training_state").is_dir()
+        return self.training_state.is_dir()
+
+    def saved_update(self) -> int | None:
+        """The update that the saved training state continues from, if there is one."""
+        from sockeye import constants as C
+        from sockeye.training import TrainState
+
+        state = self.training_state / C.TRAINING_STATE_NAME
+        return TrainState.load(str(state)).updates if state.is_file() else None
 
     @property
     def curve(self) -> Path:

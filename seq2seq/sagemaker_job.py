@@ -6,7 +6,7 @@ and `NAME.<target_lang>` pairs), TSV (`*.tsv`) or TMX (`*.tmx`) files, each opti
 `.gz`, or, for `train`, a directory written by `s2s prepare` (it has manifest.json).
 Checkpoints go to /opt/ml/checkpoints, which SageMaker syncs to S3 and restores when a
 (spot) job restarts: the job then reuses the prepared data and resumes training from the
-last checkpoint. SIGTERM stops training at its next checkpoint.
+last checkpoint. SIGTERM stops training at its next update, with a checkpoint saved.
 Outputs: the published model version in /opt/ml/model (the model store layout, so the same
 files serve), and the reports in /opt/ml/output/data. A failure writes its reason to
 /opt/ml/output/failure and exits non-zero. Set S2S_SAGEMAKER_ROOT to use another root than
@@ -16,8 +16,6 @@ import json
 import logging
 import os
 import shutil
-import signal
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,11 +26,11 @@ from data_prep.prepare import PreparedDir, PrepareConfig, prepare
 from data_prep.subwords import SubwordConfig
 from seq2seq.evaluate import evaluate_with_int8
 from seq2seq.hyperparameters import Hyperparameters, parse_hyperparameters
-from seq2seq.launch import Cluster, default_processes_per_host, torchrun_command
+from seq2seq.launch import Cluster, processes_per_host, train_on
 from seq2seq.metrics import log_metric
 from seq2seq.run_dir import RunDir
 from seq2seq.store import Version, publish
-from seq2seq.train import TrainConfig, TrainingInterrupted, train
+from seq2seq.train import TrainConfig
 
 logger = logging.getLogger(__name__)
 
@@ -149,7 +147,7 @@ def run_job(paths: SageMakerPaths) -> Version | None:
     hp = parse_hyperparameters(raw)
     logger.info("hyperparameters: %s", hp)
     cluster = Cluster.from_resource_config(paths.resource_config,
-                                           hp.processes_per_host or default_processes_per_host())
+                                           processes_per_host(hp.processes_per_host))
     if len(cluster.hosts) > 1 and not PreparedDir(paths.channel("train")).manifest.is_file():
         # SentencePiece training is not reproducible byte for byte, so hosts preparing
         # the same text on their own would end up with different vocabularies.
@@ -160,10 +158,7 @@ def run_job(paths: SageMakerPaths) -> Version | None:
     config = TrainConfig(prepared=prepared.root, output=run.root, preset=hp.preset,
                          sockeye_args=hp.sockeye_train_args(), seed=hp.seed, force=True, resume=True,
                          early_stopping=hp.early_stopping, average=hp.average_checkpoints)
-    if cluster.distributed:
-        _train_distributed(cluster, config)
-    else:
-        train(config)
+    train_on(cluster, config)
     if not cluster.is_primary_host:
         logger.info("training finished; host %s leaves evaluation and publishing to %s",
                     cluster.current_host, cluster.hosts[0])
@@ -181,30 +176,6 @@ def run_job(paths: SageMakerPaths) -> Version | None:
                                                          else f"sockeye-{source.name}"))
     logger.info("published %s: test BLEU %.2f", version.id, result.scores.bleu)
     return version
-
-
-def _train_distributed(cluster: Cluster, config: TrainConfig) -> None:
-    command = torchrun_command(cluster, config)
-    logger.info("distributed training: %s", " ".join(command[:8]))
-    process = subprocess.Popen(command)
-    stopping = []
-
-    def forward_sigterm(signum, frame):
-        # torchrun passes it on to every worker, which stops at its next checkpoint.
-        stopping.append(signum)
-        process.send_signal(signal.SIGTERM)
-
-    previous = signal.signal(signal.SIGTERM, forward_sigterm)
-    try:
-        returncode = process.wait()
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-    if stopping:
-        raise TrainingInterrupted("stopped by SIGTERM at a checkpoint; run again with the same checkpoint "
-                                  "directory to resume")
-    if returncode != 0:
-        raise S2SError(f"distributed training failed (torchrun exited with {returncode}); the job log has the "
-                       "error of the first process that failed")
 
 
 def failure_reason(error: BaseException) -> str:

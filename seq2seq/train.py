@@ -1,15 +1,11 @@
 """`s2s train`: a Sockeye transformer from a prepared directory, scored at each checkpoint."""
-import contextlib
 import json
 import logging
 import os
 import shutil
-import signal
-import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 from data_prep.errors import S2SError
 from data_prep.prepare import PreparedDir
@@ -20,6 +16,7 @@ from seq2seq.metrics import log_metric
 from seq2seq.presets import get_preset
 from seq2seq.run_dir import RunDir
 from seq2seq.scoring import score
+from seq2seq.stopping import stop_on_sigterm
 
 logger = logging.getLogger(__name__)
 
@@ -42,10 +39,9 @@ class TrainConfig:
     early_stopping: int | None = None
     # Average this many best checkpoints at the end, and keep the average if it scores better.
     average: int = 4
-
-
-class TrainingInterrupted(S2SError):
-    """SIGTERM arrived; training stopped at a checkpoint, from which it can resume."""
+    # Under torchrun, the parent creates this file to stop training, as SIGTERM does in a single
+    # process: SageMaker signals only the parent (see seq2seq/stopping.py).
+    stop_file: Path | None = None
 
 
 def sockeye_arguments(config: TrainConfig, prepared: PreparedDir, run: RunDir, shared_vocab: bool) -> list[str]:
@@ -120,31 +116,6 @@ class CheckpointScorer:
             log_metric("validation:chrf", entry["validation_chrf"])
 
 
-@contextlib.contextmanager
-def _stop_at_checkpoint_on_sigterm() -> Iterator[Callable[[int], None]]:
-    """On SIGTERM (a spot interruption, a stopped job), training runs on to its next checkpoint,
-    which saves the full training state, and then stops with TrainingInterrupted."""
-    received = threading.Event()
-
-    def on_sigterm(signum, frame):
-        logger.warning("SIGTERM: stopping at the next checkpoint")
-        received.set()
-
-    def at_checkpoint(checkpoint: int) -> None:
-        if received.is_set():
-            raise TrainingInterrupted(f"stopped by SIGTERM after checkpoint {checkpoint}; run again with the same "
-                                      "output (`--resume`) to continue from it")
-
-    if threading.current_thread() is not threading.main_thread():
-        yield at_checkpoint
-        return
-    previous = signal.signal(signal.SIGTERM, on_sigterm)
-    try:
-        yield at_checkpoint
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def train(config: TrainConfig) -> dict:
     """Trains, then writes run.json next to the model; returns its contents."""
     from sockeye import arguments
@@ -177,10 +148,11 @@ def train(config: TrainConfig) -> dict:
             shutil.copyfile(model, run.root / model.name)
     scorer = CheckpointScorer(run, SubwordPair.load(run.root).target) if primary else None
     logger.info("training preset %r: sockeye-train %s", config.preset, " ".join(argv))
-    with warnings.catch_warnings(), _stop_at_checkpoint_on_sigterm() as stop, restored_logging():
+    with warnings.catch_warnings(), stop_on_sigterm(config.stop_file) as stop, restored_logging():
         # Tracing the decoder on torch 2.x warns on every checkpoint; it is harmless.
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
-        state = sockeye_train.train(args, custom_metrics_logger=scorer, checkpoint_callback=stop)
+        state = sockeye_train.train(args, custom_metrics_logger=scorer)
+    stop.raise_if_stopped()
 
     summary = {
         "source_lang": manifest["source_lang"],

@@ -4,16 +4,29 @@ import logging
 import sys
 from pathlib import Path
 
+from data_prep.errors import S2SError
+from seq2seq.stopping import TrainingInterrupted
 from seq2seq.train import TrainConfig, train
+
+logger = logging.getLogger("seq2seq.train_worker")
 
 
 def main(argv: list[str]) -> int:
-    logging.basicConfig(level=logging.INFO, stream=sys.stdout,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     values = json.loads(argv[0])
     config = TrainConfig(**dict(values, prepared=Path(values["prepared"]), output=Path(values["output"]),
+                                stop_file=Path(values["stop_file"]) if values["stop_file"] else None,
                                 sockeye_args=(*values["sockeye_args"], "--dist")))
-    train(config)
+    try:
+        train(config)
+    except TrainingInterrupted as e:
+        logger.warning("%s", e)
+        # Stopped as the parent asked (it reports that); a failure would make torchrun print a
+        # failure report and signal the other processes.
+        return 0 if config.stop_file and config.stop_file.exists() else 1
+    except S2SError as e:
+        logger.error("%s", e)
+        return 1
     return 0
 
 

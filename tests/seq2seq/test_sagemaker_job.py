@@ -14,6 +14,7 @@ import pytest
 from data_prep.errors import S2SError
 from seq2seq.hyperparameters import parse_hyperparameters
 from seq2seq.metrics import METRIC_DEFINITIONS
+from seq2seq.run_dir import RunDir
 from seq2seq.sagemaker_job import ROOT_ENV, SageMakerPaths, failure_reason
 from seq2seq.store import ModelStore
 from tests.conftest import REPO
@@ -32,10 +33,14 @@ def _tree(tmp_path, small_corpus, hyperparameters: dict, channels=("train", "val
     return paths
 
 
+def _env(paths: SageMakerPaths) -> dict[str, str]:
+    return dict(os.environ, **{ROOT_ENV: str(paths.root)},
+                PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", PYTHONPATH=str(REPO))
+
+
 def _run_train(paths: SageMakerPaths) -> subprocess.CompletedProcess:
-    env = dict(os.environ, **{ROOT_ENV: str(paths.root)},
-               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", PYTHONPATH=str(REPO))
-    return subprocess.run([str(REPO / "docker" / "train")], env=env, capture_output=True, text=True, timeout=600)
+    return subprocess.run([str(REPO / "docker" / "train")], env=_env(paths), capture_output=True, text=True,
+                          timeout=600)
 
 
 def test_train_entry_point_publishes_a_servable_version_and_prints_metrics(small_corpus, tmp_path):
@@ -123,53 +128,82 @@ def test_out_of_gpu_memory_reads_as_itself():
     assert "Tried to allocate 2.00 GiB" in reason
 
 
-def test_sigterm_stops_at_a_checkpoint_and_a_restart_resumes_to_the_end(small_corpus, tmp_path):
-    paths = _tree(tmp_path, small_corpus, {"source_lang": "en", "target_lang": "de", "vocab_size": "400",
-                                            "max_updates": "60", "checkpoint_interval": "10",
-                                            "sockeye_args": "--batch-size 256"})
-    env = dict(os.environ, **{ROOT_ENV: str(paths.root)},
-               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", PYTHONPATH=str(REPO))
-    log = paths.checkpoints / "run" / "checkpoints.jsonl"
-    process = subprocess.Popen([str(REPO / "docker" / "train")], env=env, stdout=subprocess.PIPE,
+def _sigterm_after_first_checkpoint(paths: SageMakerPaths) -> tuple[str, float]:
+    """Starts the job, sends SIGTERM once checkpoint 1 is logged; returns its output and the seconds
+    from the signal to the exit."""
+    process = subprocess.Popen([str(REPO / "docker" / "train")], env=_env(paths), stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
+    log = paths.checkpoints / "run" / "checkpoints.jsonl"
     deadline = time.monotonic() + 300
-    while not (log.is_file() and len(log.read_text().splitlines()) >= 2) and time.monotonic() < deadline:
+    while not log.is_file() and time.monotonic() < deadline:
         assert process.poll() is None, process.stdout.read()[-3000:]
-        time.sleep(0.2)
-    stopped_at = time.monotonic()
+        time.sleep(0.1)
+    signalled = time.monotonic()
     process.send_signal(signal.SIGTERM)
     output, _ = process.communicate(timeout=120)
-    assert time.monotonic() - stopped_at < 120
     assert process.returncode == 1, output[-3000:]
-    assert paths.failure.read_text().startswith("stopped by SIGTERM after checkpoint")
-    interrupted_at = int(re.search(r"stopped by SIGTERM after checkpoint (\d+)", output).group(1))
-    assert 2 <= interrupted_at < 6
-    assert not list(paths.model.glob("*"))  # nothing half-published
+    return output, time.monotonic() - signalled
 
+
+def _stopped_at(paths: SageMakerPaths) -> int:
+    reason = paths.failure.read_text()
+    match = re.match(r"stopped by SIGTERM at update (\d+), with the training state saved", reason)
+    assert match, reason
+    return int(match.group(1))
+
+
+def _resume_to_the_end(paths: SageMakerPaths, stopped_at: int, updates: int) -> list[int]:
+    """Runs the job again; checks that it resumed at `stopped_at` and published a loadable version
+    of `updates` updates; returns the checkpoints the resumed run wrote."""
+    assert RunDir(paths.checkpoints / "run").saved_update() == stopped_at
     paths.failure.unlink()
-    result = _run_train(paths)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert "resuming the interrupted run" in result.stdout + result.stderr
-    # Sockeye picked up at the saved update, not from zero: the first new checkpoint follows the saved one.
-    resumed = [int(n) for n in re.findall(r"checkpoint (\d+): train_perplexity", result.stdout + result.stderr)]
-    assert resumed[0] == interrupted_at + 1 and resumed[-1] == 6
-    (version,) = ModelStore(paths.model).versions()
-    version.verify()
-    assert version.info["training"]["updates"] == 60
-    assert [c["checkpoint"] for c in version.info["training"]["checkpoints"]] == [1, 2, 3, 4, 5, 6]
-
-
-def test_two_training_processes_on_cpu_with_gloo(small_corpus, tmp_path):
-    paths = _tree(tmp_path, small_corpus, {"source_lang": "en", "target_lang": "de", "vocab_size": "400",
-                                            "max_updates": "10", "checkpoint_interval": "10",
-                                            "processes_per_host": "2", "sockeye_args": "--batch-size 256"})
     result = _run_train(paths)
     log = result.stdout + result.stderr
     assert result.returncode == 0, log[-4000:]
-    assert "--nproc_per_node=2" in log
-    # The second process logs on its own, under Sockeye's secondary-worker folder.
-    assert (paths.checkpoints / "run" / "model" / "secondary_worker_logs" / "1.log").is_file()
+    assert "resuming the interrupted run" in log
+    assert re.search(r"Found partial training in .*Resuming from saved state", log)
     (version,) = ModelStore(paths.model).versions()
     version.verify()
-    assert version.info["training"]["updates"] == 10
+    assert version.info["training"]["updates"] == updates
+    from seq2seq.translator import Translator
+
+    (translation,) = Translator(version.model_dir, version.path).translate(["The dog sees a cat."])
+    assert translation.strip()
+    return [int(n) for n in re.findall(r"checkpoint (\d+): train_perplexity", log)]
+
+
+def test_sigterm_stops_at_the_next_update_and_a_restart_resumes_to_the_end(small_corpus, tmp_path):
+    # Checkpoints every 40 updates: SIGTERM after the first must not wait for the second.
+    paths = _tree(tmp_path, small_corpus, {"source_lang": "en", "target_lang": "de", "vocab_size": "400",
+                                            "max_updates": "80", "checkpoint_interval": "40",
+                                            "sockeye_args": "--batch-size 256"})
+    output, seconds = _sigterm_after_first_checkpoint(paths)
+    stopped_at = _stopped_at(paths)
+    assert 40 < stopped_at < 80, output[-3000:]
+    assert f"stopping at update {stopped_at}; saving a checkpoint" in output
+    assert seconds < 60
+    assert not list(paths.model.glob("*"))  # nothing half-published
+
+    checkpoints = _resume_to_the_end(paths, stopped_at, updates=80)
+    # Checkpoint 2 is the one SIGTERM wrote; the resumed run goes on from it.
+    assert checkpoints == [3]
+    (version,) = ModelStore(paths.model).versions()
+    assert [c["checkpoint"] for c in version.info["training"]["checkpoints"]] == [1, 2, 3]
+
+
+def test_two_training_processes_on_cpu_with_gloo_stop_together_and_resume(small_corpus, tmp_path):
+    paths = _tree(tmp_path, small_corpus, {"source_lang": "en", "target_lang": "de", "vocab_size": "400",
+                                            "max_updates": "40", "checkpoint_interval": "20",
+                                            "processes_per_host": "2", "sockeye_args": "--batch-size 256"})
+    output, seconds = _sigterm_after_first_checkpoint(paths)
+    assert "--nproc_per_node=2" in output
+    # SageMaker signals only the job; both workers agree on the update to stop at.
+    stopped_at = _stopped_at(paths)
+    assert 20 < stopped_at < 40, output[-3000:]
+    assert output.count(f"stopping at update {stopped_at}; saving a checkpoint") == 2
+    assert seconds < 60
+
+    checkpoints = _resume_to_the_end(paths, stopped_at, updates=40)
+    assert checkpoints == [3]
+    (version,) = ModelStore(paths.model).versions()
     assert "--dist" in version.info["training"]["hyperparameters"]

@@ -1,3 +1,5 @@
+import signal
+
 import pytest
 
 from data_prep.corpus import CorpusSpec
@@ -5,9 +7,12 @@ from data_prep.errors import S2SError
 from data_prep.prepare import PrepareConfig, prepare
 from data_prep.subwords import SubwordConfig
 from seq2seq.evaluate import evaluate
+from seq2seq.run_dir import RunDir
+from seq2seq.stopping import TrainingInterrupted, stop_on_sigterm
 from seq2seq.store import ModelStore, publish
 from seq2seq.train import TrainConfig, train
 from seq2seq.translator import Translator
+from tests.conftest import run_s2s
 
 
 def test_separate_vocabularies_train_translate_and_publish(small_corpus, tmp_path):
@@ -71,3 +76,43 @@ def test_best_checkpoints_are_averaged_and_the_better_model_kept(small_corpus, t
     assert not (tmp_path / "run" / "model" / "params.average").exists()
     (translation,) = Translator(tmp_path / "run" / "model", tmp_path / "run").translate(["A dog."])
     assert isinstance(translation, str)
+
+
+def test_train_cli_runs_one_process_per_requested_gpu_under_torchrun(small_corpus, tmp_path):
+    spec = CorpusSpec(name="demo", source=small_corpus["train"][0], target=small_corpus["train"][1])
+    prepare(PrepareConfig(corpora=(spec,), source_lang="en", target_lang="de", output=tmp_path / "prepared",
+                          dev_size=20, test_size=20, subwords=SubwordConfig(vocab_size=400)))
+    result = run_s2s("train", str(tmp_path / "prepared"), "--output", str(tmp_path / "run"), "--processes", "2",
+                     "--max-updates", "10", "--checkpoint-interval", "10", "--batch-size", "256")
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert "--nproc_per_node=2" in result.stderr
+    assert result.stdout.startswith(f"trained 10 updates into {tmp_path / 'run'}; last validation BLEU ")
+    assert "--dist" in RunDir(tmp_path / "run").read_summary()["sockeye_args"]
+    # Each process trained: the second logs under Sockeye's secondary-worker folder.
+    assert (tmp_path / "run" / "model" / "secondary_worker_logs" / "1.log").is_file()
+
+
+def test_train_cli_refuses_a_process_count_below_one(tmp_path):
+    result = run_s2s("train", str(tmp_path), "--output", str(tmp_path / "run"), "--processes", "0")
+    assert result.returncode == 1
+    assert result.stderr.strip() == "s2s train: error: training processes per host must be at least 1, not 0"
+
+
+def test_stopping_on_sigterm_leaves_sockeye_and_the_signal_handler_as_they_were(tmp_path):
+    from sockeye import training
+
+    trainer, handler = training.EarlyStoppingTrainer, signal.getsignal(signal.SIGTERM)
+    with stop_on_sigterm() as stop:
+        assert training.EarlyStoppingTrainer is not trainer and not stop.asked()
+        signal.raise_signal(signal.SIGTERM)
+        assert stop.asked() and stop.agreed(device=None)
+    assert training.EarlyStoppingTrainer is trainer and signal.getsignal(signal.SIGTERM) is handler
+    # torchrun's workers are asked through a file instead.
+    with stop_on_sigterm(tmp_path / "stop") as stop:
+        assert not stop.asked()
+        (tmp_path / "stop").touch()
+        assert stop.asked()
+        stop.raise_if_stopped()  # asked, but training has not stopped yet
+        stop.stopped_at = 7
+        with pytest.raises(TrainingInterrupted, match="stopped by SIGTERM at update 7, with the training state saved"):
+            stop.raise_if_stopped()

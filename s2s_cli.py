@@ -92,7 +92,8 @@ def cmd_train(args: argparse.Namespace, sockeye_args: list[str]) -> None:
 
     config = TrainConfig(prepared=args.prepared, output=args.output, preset=args.preset,
                          sockeye_args=tuple(sockeye_args), seed=args.seed, force=args.force,
-                         resume=args.resume, early_stopping=args.early_stopping, average=args.average)
+                         resume=args.resume, early_stopping=args.early_stopping, average=args.average,
+                         precision=args.precision)
     summary = train_on(Cluster(processes_per_host=processes_per_host(args.processes)), config)
     last = summary["checkpoints"][-1] if summary["checkpoints"] else {}
     print(f"trained {summary['updates']} updates into {args.output}; "
@@ -340,6 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
     from data_prep.demo_corpus import DemoCorpusConfig
     from data_prep.prepare import PrepareConfig
     from data_prep.subwords import MODEL_TYPES, SubwordConfig
+    from seq2seq.precision import PRECISIONS
     from seq2seq.presets import PRESETS
     from seq2seq.store import PROMOTE_TOLERANCE
     from serve.auth import DEFAULT_PER_MINUTE
@@ -443,6 +445,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--processes", type=int, metavar="N",
                    help="training processes, one per GPU; more than one runs torchrun with Sockeye's --dist "
                    "(default: one per visible GPU, or 1 on CPU)")
+    p.add_argument("--precision", choices=PRECISIONS, default=TrainConfig.precision,
+                   help="auto: bfloat16 mixed precision on GPUs that support it (Ampere and later), else float32 "
+                   "(default: %(default)s)")
     p.add_argument("--average", type=int, metavar="N", default=TrainConfig.average,
                    help="average the N checkpoints with the best validation BLEU at the end, and keep the average "
                    "if it beats the best checkpoint on the dev set; 1 turns it off (default: %(default)s)")

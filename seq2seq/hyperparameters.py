@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from data_prep.corpus import BAD_LINE_POLICIES
 from data_prep.errors import S2SError
 from data_prep.subwords import MODEL_TYPES
+from seq2seq.precision import PRECISIONS
 from seq2seq.presets import PRESETS
 
 _TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
@@ -44,12 +45,14 @@ class Hyperparameters:
     average_checkpoints: int = 4
     # Training processes per host (torchrun); None means one per GPU, or one on a CPU host.
     processes_per_host: int | None = None
+    # auto: bfloat16 mixed precision on GPUs that support it, else float32.
+    precision: str = "auto"
     # Any further sockeye-train options, as one string: "--num-layers 4:4 --label-smoothing 0.2".
     sockeye_args: str = ""
 
     def __post_init__(self):
         for name, allowed in (("preset", PRESETS), ("subword_model_type", MODEL_TYPES),
-                              ("on_bad_line", BAD_LINE_POLICIES)):
+                              ("on_bad_line", BAD_LINE_POLICIES), ("precision", PRECISIONS)):
             if getattr(self, name) not in allowed:
                 raise S2SError(f"bad hyperparameter {name}={getattr(self, name)!r}; choose one of: "
                                f"{', '.join(allowed)}")

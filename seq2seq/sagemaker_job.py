@@ -157,7 +157,7 @@ def run_job(paths: SageMakerPaths) -> Version | None:
     run = RunDir(paths.checkpoints / "run")
     config = TrainConfig(prepared=prepared.root, output=run.root, preset=hp.preset,
                          sockeye_args=hp.sockeye_train_args(), seed=hp.seed, force=True, resume=True,
-                         early_stopping=hp.early_stopping, average=hp.average_checkpoints)
+                         early_stopping=hp.early_stopping, average=hp.average_checkpoints, precision=hp.precision)
     train_on(cluster, config)
     if not cluster.is_primary_host:
         logger.info("training finished; host %s leaves evaluation and publishing to %s",

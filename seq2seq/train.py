@@ -1,4 +1,5 @@
 """`s2s train`: a Sockeye transformer from a prepared directory, scored at each checkpoint."""
+import contextlib
 import json
 import logging
 import os
@@ -13,6 +14,7 @@ from data_prep.sockeye_logging import restored_logging
 from data_prep.subwords import SubwordPair, Subwords
 from seq2seq.curve import plot_training_curve
 from seq2seq.metrics import log_metric
+from seq2seq.precision import resolve_precision, sockeye_amp_in_bfloat16
 from seq2seq.presets import get_preset
 from seq2seq.run_dir import RunDir
 from seq2seq.scoring import score
@@ -39,6 +41,8 @@ class TrainConfig:
     early_stopping: int | None = None
     # Average this many best checkpoints at the end, and keep the average if it scores better.
     average: int = 4
+    # auto: bfloat16 mixed precision on GPUs that support it, else float32 (seq2seq/precision.py).
+    precision: str = "auto"
     # Under torchrun, the parent creates this file to stop training, as SIGTERM does in a single
     # process: SageMaker signals only the parent (see seq2seq/stopping.py).
     stop_file: Path | None = None
@@ -67,9 +71,10 @@ def sockeye_arguments(config: TrainConfig, prepared: PreparedDir, run: RunDir, s
         args += ["--weight-tying-type", "trg_softmax"]
     if not torch.cuda.is_available():
         args.append("--use-cpu")
-    elif torch.cuda.is_bf16_supported():
-        # Ampere and later train in bfloat16; Sockeye enables TF32 for what stays in float32.
-        args += ["--dtype", "bfloat16"]
+    if resolve_precision(config.precision) == "bfloat16":
+        # Sockeye's mixed precision, which train() switches to bfloat16; Sockeye's TF32 (on by
+        # default) speeds up what stays in float32 on GPUs.
+        args.append("--amp")
     return args + list(config.sockeye_args)
 
 
@@ -147,8 +152,11 @@ def train(config: TrainConfig) -> dict:
         for model in prepared.subword_files:
             shutil.copyfile(model, run.root / model.name)
     scorer = CheckpointScorer(run, SubwordPair.load(run.root).target) if primary else None
-    logger.info("training preset %r: sockeye-train %s", config.preset, " ".join(argv))
-    with warnings.catch_warnings(), stop_on_sigterm(config.stop_file) as stop, restored_logging():
+    precision = resolve_precision(config.precision)
+    logger.info("training preset %r in %s: sockeye-train %s", config.preset, precision, " ".join(argv))
+    bfloat16 = (sockeye_amp_in_bfloat16("cpu" if args.use_cpu else "cuda") if precision == "bfloat16"
+                else contextlib.nullcontext())
+    with warnings.catch_warnings(), stop_on_sigterm(config.stop_file) as stop, bfloat16, restored_logging():
         # Tracing the decoder on torch 2.x warns on every checkpoint; it is harmless.
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
         state = sockeye_train.train(args, custom_metrics_logger=scorer)
@@ -158,6 +166,7 @@ def train(config: TrainConfig) -> dict:
         "source_lang": manifest["source_lang"],
         "target_lang": manifest["target_lang"],
         "preset": config.preset,
+        "precision": precision,
         "sockeye_args": argv,
         "train_data_sha256": manifest["train_data_sha256"],
         "prepared": str(prepared.root.resolve()),

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 
 import pytest
@@ -59,10 +60,19 @@ def test_gpus_train_in_bfloat16_where_supported(monkeypatch, tmp_path):
     from seq2seq.run_dir import RunDir
     from seq2seq.train import sockeye_arguments
 
+    def args_for(config: TrainConfig) -> list[str]:
+        return sockeye_arguments(config, PreparedDir(tmp_path), RunDir(tmp_path / "run"), shared_vocab=True)
+
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: True)
-    args = sockeye_arguments(CONFIG, PreparedDir(tmp_path), RunDir(tmp_path / "run"), shared_vocab=True)
-    assert "--use-cpu" not in args and args[args.index("--dtype") + 1] == "bfloat16"
+    # Sockeye's training ignores --dtype; its mixed precision (--amp) is what train() turns into bfloat16.
+    args = args_for(CONFIG)
+    assert "--use-cpu" not in args and "--amp" in args and "--dtype" not in args
+    assert "--amp" not in args_for(dataclasses.replace(CONFIG, precision="float32"))
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: False)  # before Ampere
+    assert "--amp" not in args_for(CONFIG)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    args = sockeye_arguments(CONFIG, PreparedDir(tmp_path), RunDir(tmp_path / "run"), shared_vocab=True)
-    assert "--use-cpu" in args and "--dtype" not in args
+    args = args_for(CONFIG)
+    assert "--use-cpu" in args and "--amp" not in args
+    with pytest.raises(S2SError, match="unknown precision 'fp8'; choose one of: auto, float32, bfloat16"):
+        args_for(dataclasses.replace(CONFIG, precision="fp8"))

@@ -116,3 +116,35 @@ def test_stopping_on_sigterm_leaves_sockeye_and_the_signal_handler_as_they_were(
         stop.stopped_at = 7
         with pytest.raises(TrainingInterrupted, match="stopped by SIGTERM at update 7, with the training state saved"):
             stop.raise_if_stopped()
+
+
+def test_bfloat16_training_runs_every_forward_pass_under_bfloat16_autocast(small_corpus, tmp_path, monkeypatch):
+    import torch
+
+    spec = CorpusSpec(name="demo", source=small_corpus["train"][0], target=small_corpus["train"][1])
+    prepare(PrepareConfig(corpora=(spec,), source_lang="en", target_lang="de", output=tmp_path / "prepared",
+                          dev_size=20, test_size=20, subwords=SubwordConfig(vocab_size=400)))
+    entered = []
+    autocast = torch.autocast
+
+    def recording_autocast(device_type, dtype=None, **kwargs):
+        entered.append((device_type, dtype))
+        return autocast(device_type, dtype=dtype, **kwargs)
+
+    monkeypatch.setattr(torch, "autocast", recording_autocast)
+    autocast_class, grad_scaler = torch.cuda.amp.autocast, torch.cuda.amp.GradScaler
+    summary = train(TrainConfig(prepared=tmp_path / "prepared", output=tmp_path / "run", dev_sentences=10,
+                                precision="bfloat16", average=1,
+                                sockeye_args=("--max-updates", "12", "--checkpoint-interval", "6",
+                                              "--batch-size", "256")))
+    assert summary["precision"] == "bfloat16" and summary["updates"] == 12
+    # One for Sockeye's trace of the model, then one per training batch.
+    assert entered == [("cpu", torch.bfloat16)] * (1 + 12)
+    assert (torch.cuda.amp.autocast, torch.cuda.amp.GradScaler) == (autocast_class, grad_scaler)  # put back
+    # The weights stay float32, and the model translates.
+    (translation,) = Translator(tmp_path / "run" / "model", tmp_path / "run").translate(["The dog sees a cat."])
+    assert isinstance(translation, str)
+    entered.clear()
+    train(TrainConfig(prepared=tmp_path / "prepared", output=tmp_path / "run32", dev_sentences=10,
+                      precision="float32", average=1, sockeye_args=("--max-updates", "6", "--batch-size", "256")))
+    assert entered == []

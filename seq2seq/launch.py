@@ -77,6 +77,11 @@ def torchrun_command(cluster: Cluster, config: TrainConfig) -> list[str]:
             "-m", WORKER_MODULE, worker_config]
 
 
+def worker_failure_file(stop_file: Path, local_rank: int) -> Path:
+    """Where a failed torchrun worker leaves its reason for the parent: beside the stop file."""
+    return stop_file.with_name(f"failure.{local_rank}")
+
+
 def train_on(cluster: Cluster, config: TrainConfig) -> dict | None:
     """Trains on every process of `cluster`: in this process when it is the only one, else under
     torchrun. Returns run.json's contents, or None on a host other than the primary."""
@@ -106,5 +111,9 @@ def _train_with_torchrun(cluster: Cluster, config: TrainConfig) -> None:
     if config.stop_file.exists():
         raise TrainingInterrupted.at_update(RunDir(config.output).saved_update())
     if returncode != 0:
+        for local_rank in range(cluster.processes_per_host):
+            reason = worker_failure_file(config.stop_file, local_rank)
+            if reason.is_file():
+                raise S2SError(reason.read_text(encoding="utf-8"))
         raise S2SError(f"distributed training failed (torchrun exited with {returncode}); the log above has the "
                        "error of the first process that failed")

@@ -30,7 +30,7 @@ from seq2seq.launch import Cluster, processes_per_host, train_on
 from seq2seq.metrics import log_metric
 from seq2seq.run_dir import RunDir
 from seq2seq.store import Version, publish
-from seq2seq.train import TrainConfig
+from seq2seq.train import TrainConfig, failure_reason
 
 logger = logging.getLogger(__name__)
 
@@ -176,18 +176,6 @@ def run_job(paths: SageMakerPaths) -> Version | None:
                                                          else f"sockeye-{source.name}"))
     logger.info("published %s: test BLEU %.2f", version.id, result.scores.bleu)
     return version
-
-
-def failure_reason(error: BaseException) -> str:
-    """What SageMaker shows for a failed job: the cause in words, not a traceback."""
-    import torch
-
-    if isinstance(error, S2SError):
-        return str(error)
-    if isinstance(error, torch.cuda.OutOfMemoryError):
-        return ("out of GPU memory: lower batch_size, max_seq_len or the preset's size, or use an instance "
-                f"with more GPU memory ({str(error).splitlines()[0]})")
-    return f"internal error: {type(error).__name__}: {error}"
 
 
 def main() -> int:

@@ -121,6 +121,19 @@ class CheckpointScorer:
             log_metric("validation:chrf", entry["validation_chrf"])
 
 
+def failure_reason(error: BaseException) -> str:
+    """What a failed training run reads as (in SageMaker's failure file, on the command line):
+    the cause in words, not a traceback."""
+    import torch
+
+    if isinstance(error, S2SError):
+        return str(error)
+    if isinstance(error, torch.cuda.OutOfMemoryError):
+        return ("out of GPU memory: lower batch_size, max_seq_len or the preset's size, or use an instance "
+                f"with more GPU memory ({str(error).splitlines()[0]})")
+    return f"internal error: {type(error).__name__}: {error}"
+
+
 def train(config: TrainConfig) -> dict:
     """Trains, then writes run.json next to the model; returns its contents."""
     from sockeye import arguments
@@ -159,7 +172,10 @@ def train(config: TrainConfig) -> dict:
     with warnings.catch_warnings(), stop_on_sigterm(config.stop_file) as stop, bfloat16, restored_logging():
         # Tracing the decoder on torch 2.x warns on every checkpoint; it is harmless.
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
-        state = sockeye_train.train(args, custom_metrics_logger=scorer)
+        try:
+            state = sockeye_train.train(args, custom_metrics_logger=scorer)
+        except torch.cuda.OutOfMemoryError as error:
+            raise S2SError(failure_reason(error)) from None
     stop.raise_if_stopped()
 
     summary = {

@@ -1,12 +1,14 @@
 """One process of a distributed training run; torchrun starts it (see seq2seq/launch.py)."""
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
 from data_prep.errors import S2SError
+from seq2seq.launch import worker_failure_file
 from seq2seq.stopping import TrainingInterrupted
-from seq2seq.train import TrainConfig, train
+from seq2seq.train import TrainConfig, failure_reason, train
 
 logger = logging.getLogger("seq2seq.train_worker")
 
@@ -24,8 +26,14 @@ def main(argv: list[str]) -> int:
         # Stopped as the parent asked (it reports that); a failure would make torchrun print a
         # failure report and signal the other processes.
         return 0 if config.stop_file and config.stop_file.exists() else 1
-    except S2SError as e:
-        logger.error("%s", e)
+    except Exception as error:  # the parent reports it: SageMaker's failure file, the command line
+        if not isinstance(error, S2SError):
+            logger.exception("training failed")
+        reason = failure_reason(error)
+        logger.error("%s", reason)
+        if config.stop_file:
+            failure = worker_failure_file(config.stop_file, int(os.environ.get("LOCAL_RANK", "0")))
+            failure.write_text(reason, encoding="utf-8")
         return 1
     return 0
 

@@ -15,8 +15,9 @@ from data_prep.errors import S2SError
 from seq2seq.hyperparameters import parse_hyperparameters
 from seq2seq.metrics import METRIC_DEFINITIONS
 from seq2seq.run_dir import RunDir
-from seq2seq.sagemaker_job import ROOT_ENV, SageMakerPaths, failure_reason
+from seq2seq.sagemaker_job import ROOT_ENV, SageMakerPaths
 from seq2seq.store import ModelStore
+from seq2seq.train import failure_reason
 from tests.conftest import REPO
 
 

@@ -92,6 +92,33 @@ def test_train_cli_runs_one_process_per_requested_gpu_under_torchrun(small_corpu
     assert (tmp_path / "run" / "model" / "secondary_worker_logs" / "1.log").is_file()
 
 
+def test_a_failing_training_process_reads_as_its_reason_on_the_command_line(small_corpus, tmp_path):
+    spec = CorpusSpec(name="demo", source=small_corpus["train"][0], target=small_corpus["train"][1])
+    prepare(PrepareConfig(corpora=(spec,), source_lang="en", target_lang="de", output=tmp_path / "prepared",
+                          dev_size=20, test_size=20, subwords=SubwordConfig(vocab_size=400)))
+    result = run_s2s("train", str(tmp_path / "prepared"), "--output", str(tmp_path / "run"), "--processes", "2",
+                     "--no-such-option")
+    assert result.returncode == 1
+    # The workers' own reason, not only torchrun's exit code.
+    assert result.stderr.splitlines()[-1].startswith(
+        "s2s train: error: Sockeye rejected the training options ('--no-such-option', '--dist')")
+
+
+def test_out_of_gpu_memory_in_training_reads_as_itself(small_corpus, tmp_path, monkeypatch):
+    import torch
+    from sockeye import train as sockeye_train
+
+    def out_of_memory(*args, **kwargs):
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    spec = CorpusSpec(name="demo", source=small_corpus["train"][0], target=small_corpus["train"][1])
+    prepare(PrepareConfig(corpora=(spec,), source_lang="en", target_lang="de", output=tmp_path / "prepared",
+                          dev_size=20, test_size=20, subwords=SubwordConfig(vocab_size=400)))
+    monkeypatch.setattr(sockeye_train, "train", out_of_memory)
+    with pytest.raises(S2SError, match=r"^out of GPU memory: lower batch_size.*\(CUDA out of memory. Tried to"):
+        train(TrainConfig(prepared=tmp_path / "prepared", output=tmp_path / "run"))
+
+
 def test_train_cli_refuses_a_process_count_below_one(tmp_path):
     result = run_s2s("train", str(tmp_path), "--output", str(tmp_path / "run"), "--processes", "0")
     assert result.returncode == 1

@@ -15,11 +15,15 @@ from seq2seq.translator import Translator
 from tests.conftest import run_s2s
 
 
-def test_separate_vocabularies_train_translate_and_publish(small_corpus, tmp_path):
+def _prepare(small_corpus, tmp_path, subwords: SubwordConfig = SubwordConfig(vocab_size=400), dev_size: int = 20):
+    """The small corpus, prepared into tmp_path/prepared."""
     spec = CorpusSpec(name="demo", source=small_corpus["train"][0], target=small_corpus["train"][1])
     prepare(PrepareConfig(corpora=(spec,), source_lang="en", target_lang="de", output=tmp_path / "prepared",
-                          dev_size=20, test_size=20,
-                          subwords=SubwordConfig(vocab_size=400, model_type="bpe", joint=False)))
+                          dev_size=dev_size, test_size=20, subwords=subwords))
+
+
+def test_separate_vocabularies_train_translate_and_publish(small_corpus, tmp_path):
+    _prepare(small_corpus, tmp_path, SubwordConfig(vocab_size=400, model_type="bpe", joint=False))
     summary = train(TrainConfig(prepared=tmp_path / "prepared", output=tmp_path / "run", dev_sentences=10,
                                 sockeye_args=("--max-updates", "10", "--checkpoint-interval", "10")))
     assert "--shared-vocab" not in summary["sockeye_args"]
@@ -37,9 +41,7 @@ def test_separate_vocabularies_train_translate_and_publish(small_corpus, tmp_pat
 
 
 def test_unknown_sockeye_option_is_a_clear_error(small_corpus, tmp_path):
-    spec = CorpusSpec(name="demo", source=small_corpus["train"][0], target=small_corpus["train"][1])
-    prepare(PrepareConfig(corpora=(spec,), source_lang="en", target_lang="de", output=tmp_path / "prepared",
-                          dev_size=20, test_size=20, subwords=SubwordConfig(vocab_size=400)))
+    _prepare(small_corpus, tmp_path)
     with pytest.raises(S2SError, match="Sockeye rejected the training options"):
         train(TrainConfig(prepared=tmp_path / "prepared", output=tmp_path / "run",
                           sockeye_args=("--no-such-option",)))
@@ -62,9 +64,7 @@ def test_early_stopping_watches_validation_bleu(tmp_path):
 
 
 def test_best_checkpoints_are_averaged_and_the_better_model_kept(small_corpus, tmp_path):
-    spec = CorpusSpec(name="demo", source=small_corpus["train"][0], target=small_corpus["train"][1])
-    prepare(PrepareConfig(corpora=(spec,), source_lang="en", target_lang="de", output=tmp_path / "prepared",
-                          dev_size=30, test_size=20, subwords=SubwordConfig(vocab_size=400)))
+    _prepare(small_corpus, tmp_path, dev_size=30)
     summary = train(TrainConfig(prepared=tmp_path / "prepared", output=tmp_path / "run", dev_sentences=30,
                                 average=3, sockeye_args=("--max-updates", "30", "--checkpoint-interval", "10")))
     averaging = summary["averaging"]
@@ -79,9 +79,7 @@ def test_best_checkpoints_are_averaged_and_the_better_model_kept(small_corpus, t
 
 
 def test_train_cli_runs_one_process_per_requested_gpu_under_torchrun(small_corpus, tmp_path):
-    spec = CorpusSpec(name="demo", source=small_corpus["train"][0], target=small_corpus["train"][1])
-    prepare(PrepareConfig(corpora=(spec,), source_lang="en", target_lang="de", output=tmp_path / "prepared",
-                          dev_size=20, test_size=20, subwords=SubwordConfig(vocab_size=400)))
+    _prepare(small_corpus, tmp_path)
     result = run_s2s("train", str(tmp_path / "prepared"), "--output", str(tmp_path / "run"), "--processes", "2",
                      "--max-updates", "10", "--checkpoint-interval", "10", "--batch-size", "256")
     assert result.returncode == 0, result.stderr[-4000:]
@@ -93,9 +91,7 @@ def test_train_cli_runs_one_process_per_requested_gpu_under_torchrun(small_corpu
 
 
 def test_a_failing_training_process_reads_as_its_reason_on_the_command_line(small_corpus, tmp_path):
-    spec = CorpusSpec(name="demo", source=small_corpus["train"][0], target=small_corpus["train"][1])
-    prepare(PrepareConfig(corpora=(spec,), source_lang="en", target_lang="de", output=tmp_path / "prepared",
-                          dev_size=20, test_size=20, subwords=SubwordConfig(vocab_size=400)))
+    _prepare(small_corpus, tmp_path)
     result = run_s2s("train", str(tmp_path / "prepared"), "--output", str(tmp_path / "run"), "--processes", "2",
                      "--no-such-option")
     assert result.returncode == 1
@@ -111,9 +107,7 @@ def test_out_of_gpu_memory_in_training_reads_as_itself(small_corpus, tmp_path, m
     def out_of_memory(*args, **kwargs):
         raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
 
-    spec = CorpusSpec(name="demo", source=small_corpus["train"][0], target=small_corpus["train"][1])
-    prepare(PrepareConfig(corpora=(spec,), source_lang="en", target_lang="de", output=tmp_path / "prepared",
-                          dev_size=20, test_size=20, subwords=SubwordConfig(vocab_size=400)))
+    _prepare(small_corpus, tmp_path)
     monkeypatch.setattr(sockeye_train, "train", out_of_memory)
     with pytest.raises(S2SError, match=r"^out of GPU memory: lower batch_size.*\(CUDA out of memory. Tried to"):
         train(TrainConfig(prepared=tmp_path / "prepared", output=tmp_path / "run"))
@@ -148,9 +142,7 @@ def test_stopping_on_sigterm_leaves_sockeye_and_the_signal_handler_as_they_were(
 def test_bfloat16_training_runs_every_forward_pass_under_bfloat16_autocast(small_corpus, tmp_path, monkeypatch):
     import torch
 
-    spec = CorpusSpec(name="demo", source=small_corpus["train"][0], target=small_corpus["train"][1])
-    prepare(PrepareConfig(corpora=(spec,), source_lang="en", target_lang="de", output=tmp_path / "prepared",
-                          dev_size=20, test_size=20, subwords=SubwordConfig(vocab_size=400)))
+    _prepare(small_corpus, tmp_path)
     entered = []
     autocast = torch.autocast
 

@@ -32,7 +32,8 @@ COPY seq2seq ./seq2seq
 COPY serve ./serve
 # The AWS launcher's code comes along with the package; its SDK (the aws extra) does not.
 COPY launcher ./launcher
-COPY s2s_cli.py README.md ./
+COPY s2s_cli ./s2s_cli
+COPY README.md ./
 RUN ./install.sh venv project && rm -rf build ./*.egg-info
 
 COPY docker/train docker/serve /usr/local/bin/

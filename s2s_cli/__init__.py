@@ -1,0 +1,46 @@
+"""`s2s`: the command line. Each module adds one group of subcommands, with each command's options
+beside the thin function that handles it by calling the library."""
+import argparse
+import logging
+import signal
+import sys
+
+from data_prep.errors import S2SError
+from s2s_cli import aws, data, demo, models, serve, train
+
+# In the order `s2s --help` lists them.
+GROUPS = (data, train, models, serve, aws, demo)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="s2s", description="Train neural machine translation models with Sockeye, publish "
+        "BLEU-scored model versions, and serve them over REST.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for group in GROUPS:
+        group.add_commands(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    # Only a command that passes options through (`s2s train`, to sockeye-train) takes unknown ones.
+    if extra and not hasattr(args, "passed_through"):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if hasattr(args, "passed_through"):
+        args.passed_through = extra
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # SIGTERM unwinds like Ctrl-C, so that partial outputs are removed on the way out.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    try:
+        args.func(args)
+    except S2SError as e:
+        print(f"s2s {args.command}: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"s2s {args.command}: interrupted", file=sys.stderr)
+        return 130
+    return 0

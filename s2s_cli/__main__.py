@@ -1,0 +1,5 @@
+import sys
+
+from s2s_cli import main
+
+sys.exit(main())

@@ -1,0 +1,177 @@
+"""`s2s evaluate`, `publish`, `translate` and `models`: scoring, publishing and using versions."""
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from data_prep.errors import S2SError
+from s2s_cli.common import add_store
+
+log = logging.getLogger("s2s")
+
+
+def _add_model_choice(p: argparse.ArgumentParser) -> None:
+    """Options choosing the model to translate with: a training run, or a published version."""
+    from seq2seq.translator import DTYPES, DecodeOptions
+
+    p.add_argument("--run", type=Path, help="a training run directory (instead of a published version)")
+    add_store(p)
+    p.add_argument("--version", help="version id (default: the best-BLEU version for the language pair)")
+    p.add_argument("--source-lang", help="source language code, to pick the default version")
+    p.add_argument("--target-lang", help="target language code, to pick the default version")
+    p.add_argument("--beam-size", type=int, default=DecodeOptions().beam_size, help="beam size (default: %(default)s)")
+    p.add_argument("--dtype", choices=DTYPES, default="float32",
+                   help="int8 quantises the model's linear layers on CPU (default: %(default)s)")
+
+
+def _load_translator(args: argparse.Namespace):
+    """A Translator for --run (a training run) or for a published version."""
+    from seq2seq.run_dir import RunDir
+    from seq2seq.translator import DecodeConfig, Translator
+
+    decode = DecodeConfig(dtype=args.dtype)
+    if args.run:
+        run = RunDir(args.run)
+        run.read_summary()
+        return Translator(run.model, run.root, decode), str(args.run)
+    from seq2seq.store import ModelStore
+
+    version = ModelStore(args.store).select(args.version, args.source_lang, args.target_lang)
+    return Translator(version.model_dir, version.path, decode), version.id
+
+
+def cmd_evaluate(args: argparse.Namespace) -> None:
+    from seq2seq.evaluate import evaluate
+    from seq2seq.translator import DecodeOptions
+
+    translator, name = _load_translator(args)
+    result = evaluate(translator, args.source, args.reference, options=DecodeOptions(beam_size=args.beam_size))
+    s = result.scores
+    print(f"{name} on {result.name} ({s.sentences} sentences): BLEU {s.bleu:.2f}  chrF {s.chrf:.2f}")
+    print(f"BLEU signature: {s.bleu_signature}")
+    print(f"chrF signature: {s.chrf_signature}")
+
+
+def cmd_publish(args: argparse.Namespace) -> None:
+    from data_prep.prepare import PreparedDir
+    from seq2seq.evaluate import evaluate_with_int8
+    from seq2seq.run_dir import RunDir
+    from seq2seq.store import publish
+
+    run = RunDir(args.run)
+    summary = run.read_summary()
+    if (args.test_source is None) != (args.test_target is None):
+        raise S2SError("give both --test-source and --test-target, or neither")
+    if args.test_source:
+        test_source, test_target, name = args.test_source, args.test_target, None
+    else:
+        test_source, test_target, name = PreparedDir(Path(summary["prepared"])).test_split()
+    result, int8 = evaluate_with_int8(run.model, run.root, test_source, test_target, name)
+    version = publish(args.run, args.store, result, int8)
+    print(f"published {version.id} to {args.store}: BLEU {result.scores.bleu:.2f} "
+          f"chrF {result.scores.chrf:.2f} on {result.name} (int8: BLEU {int8.scores.bleu:.2f})")
+    print(f"BLEU signature: {result.scores.bleu_signature}")
+
+
+def cmd_translate(args: argparse.Namespace) -> None:
+    from data_prep.corpus import read_lines
+    from seq2seq.translator import DecodeOptions
+
+    translator, name = _load_translator(args)
+    log.info("translating with %s", name)
+    lines = read_lines(args.input) if args.input else (line.rstrip("\r\n") for line in sys.stdin)
+    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
+    try:
+        for translation in translator.translate_stream(lines, DecodeOptions(beam_size=args.beam_size)):
+            out.write(translation + "\n")
+            out.flush()
+    finally:
+        if args.output:
+            out.close()
+
+
+def _list_versions(store, as_json: bool) -> None:
+    snapshot = store.snapshot()
+    defaults = {v.id for v in snapshot.defaults().values()}
+    if as_json:
+        print(json.dumps([dict(v.info, default=v.id in defaults) for v in snapshot.versions], indent=2))
+        return
+    if not snapshot.versions:
+        print(f"no versions in {store.root}")
+    for v in snapshot.versions:
+        mark = "*" if v.id in defaults else " "
+        int8 = v.info["test"].get("int8")
+        print(f"{mark} {v.id}  {v.pair[0]}->{v.pair[1]}  BLEU {v.bleu:6.2f}  chrF {v.info['test']['chrf']:6.2f}  "
+              + (f"int8 {int8['bleu_change']:+.2f}  " if int8 else "")
+              + f"{v.info['test']['name']}  {v.info['created']}")
+
+
+def cmd_models(args: argparse.Namespace) -> None:
+    from seq2seq.store import ModelStore
+
+    store = ModelStore(args.store)
+    if args.action == "promote":
+        previous = store.promote(args.version, tolerance=args.tolerance, force=args.force)
+        version = store.get(args.version)
+        print(f"{'->'.join(version.pair)}: default is now {version.id} (BLEU {version.bleu:.2f}), "
+              f"was {previous.id} (BLEU {previous.bleu:.2f})")
+    elif args.action == "rollback":
+        version = store.rollback(args.source_lang, args.target_lang)
+        print(f"{args.source_lang}->{args.target_lang}: default is back to {version.id} (BLEU {version.bleu:.2f})")
+    else:
+        _list_versions(store, args.json)
+
+
+def _add_models(sub: argparse._SubParsersAction) -> None:
+    from seq2seq.store import PROMOTE_TOLERANCE
+
+    p = sub.add_parser("models", help="list, promote and roll back the versions in a model store",
+                       description="List published versions with their test scores (* marks each language "
+                       "pair's default: the promoted version, or else the best-BLEU one), promote a version to "
+                       "be its pair's default, or roll the last promotion back. A running server picks the "
+                       "change up without a restart.")
+    models = p.add_subparsers(dest="action", metavar="ACTION")
+    p.set_defaults(func=cmd_models, action="list", json=False)
+    for q in (p, models.add_parser("list", help="list the versions (the default action)")):
+        add_store(q)
+        q.add_argument("--json", action="store_true", help="print version.json contents as JSON")
+    q = models.add_parser("promote", help="make a version its language pair's default")
+    add_store(q)
+    q.add_argument("version", help="version id")
+    q.add_argument("--tolerance", type=float, default=PROMOTE_TOLERANCE,
+                   help="refuse a version whose test BLEU is more than this below the current default's "
+                   "(default: %(default)s)")
+    q.add_argument("--force", action="store_true", help="promote even below the tolerance")
+    q = models.add_parser("rollback", help="return a language pair to its previous default")
+    add_store(q)
+    q.add_argument("--source-lang", required=True, help="source language code")
+    q.add_argument("--target-lang", required=True, help="target language code")
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("evaluate", help="translate a test set and score it with sacreBLEU",
+                       description="Translate a test set and print sacreBLEU BLEU and chrF with their signatures.")
+    _add_model_choice(p)
+    p.add_argument("--source", type=Path, required=True, help="test source file")
+    p.add_argument("--reference", type=Path, required=True, help="test reference file")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("publish", help="score a training run on a test set and publish it as a model version",
+                       description="Evaluate a finished run on a test set, then copy it into the store as an "
+                       "immutable version whose version.json records the scores and provenance.")
+    p.add_argument("run", type=Path, help="run directory written by `s2s train`")
+    add_store(p)
+    p.add_argument("--test-source", type=Path, help="test source file (default: the prepared test split)")
+    p.add_argument("--test-target", type=Path, help="test reference file")
+    p.set_defaults(func=cmd_publish)
+
+    p = sub.add_parser("translate", help="translate stdin or a file, one sentence per line",
+                       description="Translate one sentence per line with a published version (default: the "
+                       "best-BLEU version for the language pair) or a training run.")
+    _add_model_choice(p)
+    p.add_argument("--input", "-i", type=Path, help="input file (default: stdin)")
+    p.add_argument("--output", "-o", type=Path, help="output file (default: stdout)")
+    p.set_defaults(func=cmd_translate)
+
+    _add_models(sub)

@@ -1,0 +1,101 @@
+"""`s2s serve` and `s2s keys`: the REST server and its API keys."""
+import argparse
+from pathlib import Path
+
+from s2s_cli.common import add_store
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    from serve.config import MIB, BatchConfig, ServeConfig, ServerConfig
+    from serve.server import run_server
+
+    config = ServeConfig(
+        store=args.store, version=args.version, max_payload_bytes=int(args.max_payload_mb * MIB),
+        max_items=args.max_items, max_item_chars=args.max_item_chars, max_beam_size=args.max_beam_size,
+        batching=BatchConfig(max_batch_size=args.max_batch_size, max_wait_ms=args.max_wait_ms,
+                             max_queue=args.max_queue),
+        request_timeout_s=args.timeout, cache_size=args.cache_size, int8=args.int8,
+        reload_interval_s=args.reload_interval, api_keys=args.api_keys)
+    run_server(config, ServerConfig(host=args.host, port=args.port, workers=args.workers, threads=args.threads))
+
+
+def cmd_keys(args: argparse.Namespace) -> None:
+    from serve.auth import add_key
+
+    key = add_key(args.file, args.name, args.per_minute)
+    print(f"API key {args.name!r} added to {args.file} (stored hashed; this is the only time it is shown):")
+    print(key)
+
+
+def _add_limits(p: argparse.ArgumentParser, defaults: dict) -> None:
+    from serve.config import BatchConfig, ServeConfig
+
+    p.add_argument("--timeout", type=int, default=defaults["timeout"],
+                   help="seconds a request may wait for its translation before a 503 (default: %(default)s)")
+    p.add_argument("--max-payload-mb", type=float, default=defaults["max_payload_mb"],
+                   help="largest request body in MiB (default: %(default)s)")
+    p.add_argument("--max-items", type=int, default=ServeConfig.max_items,
+                   help="texts per request (default: %(default)s)")
+    p.add_argument("--max-item-chars", type=int, default=ServeConfig.max_item_chars,
+                   help="characters per text (default: %(default)s)")
+    p.add_argument("--max-beam-size", type=int, default=ServeConfig.max_beam_size,
+                   help="largest beam size a request may ask for (default: %(default)s)")
+    p.add_argument("--max-batch-size", type=int, default=BatchConfig.max_batch_size,
+                   help="sentences per model batch; 1 turns batching off (default: %(default)s)")
+    p.add_argument("--max-wait-ms", type=float, default=BatchConfig.max_wait_ms,
+                   help="how long a batch waits to fill after its first sentence (default: %(default)s)")
+    p.add_argument("--max-queue", type=int, default=BatchConfig.max_queue,
+                   help="sentences waiting per version before requests get 503 (default: %(default)s)")
+    p.add_argument("--cache-size", type=int, default=ServeConfig.cache_size,
+                   help="translations cached per worker; 0 turns the cache off (default: %(default)s)")
+
+
+def _add_serve(sub: argparse._SubParsersAction) -> None:
+    from serve.config import ServeConfig, ServerConfig, sagemaker_defaults
+
+    defaults = sagemaker_defaults()
+    p = sub.add_parser("serve", help="serve the store's versions over REST with gunicorn",
+                       description="Serve translations over REST: /v1/translate and /v1/models; SageMaker's "
+                       "/ping, /invocations (JSON, text/plain, JSON lines) and /execution-parameters; "
+                       "/healthz, /readyz and Prometheus /metrics. New versions and promotions in the store "
+                       "are picked up without a restart. SageMaker's SAGEMAKER_BIND_TO_PORT, "
+                       "SAGEMAKER_MODEL_SERVER_WORKERS, SAGEMAKER_MODEL_SERVER_TIMEOUT and "
+                       "SAGEMAKER_MAX_PAYLOAD_IN_MB set the defaults of --port, --workers, --timeout and "
+                       "--max-payload-mb.")
+    add_store(p)
+    p.add_argument("--version", help="the version /invocations uses (default: the default version of the "
+                   "store's only language pair)")
+    p.add_argument("--host", default=ServerConfig.host, help="address to bind (default: %(default)s)")
+    p.add_argument("--port", type=int, default=defaults["port"], help="port (default: %(default)s)")
+    p.add_argument("--workers", type=int, default=defaults["workers"],
+                   help="gunicorn worker processes, each with its own copy of the models (default: %(default)s)")
+    p.add_argument("--threads", type=int, default=ServerConfig.threads,
+                   help="request threads per worker; they wait on the batcher (default: %(default)s)")
+    _add_limits(p, defaults)
+    p.add_argument("--int8", action="store_true", help="quantise the models to int8 (CPU only); version.json "
+                   "records what int8 costs in test BLEU")
+    p.add_argument("--reload-interval", type=float, default=ServeConfig.reload_interval_s,
+                   help="seconds between checks of the store for new versions; 0 turns hot reload off "
+                   "(default: %(default)s)")
+    p.add_argument("--api-keys", type=Path, help="API key file from `s2s keys add`; when given, /v1/* requires "
+                   "a key (/ping, /invocations and the health routes stay open)")
+    p.set_defaults(func=cmd_serve)
+
+
+def _add_keys(sub: argparse._SubParsersAction) -> None:
+    from serve.auth import DEFAULT_PER_MINUTE
+
+    p = sub.add_parser("keys", help="manage the API keys of `s2s serve --api-keys`",
+                       description="Create an API key: it is printed once, and only its sha256 is stored.")
+    keys = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    q = keys.add_parser("add", help="create a key and add its hash to the key file")
+    q.add_argument("name", help="a name for the key, shown in access logs")
+    q.add_argument("--file", type=Path, required=True, help="the key file (created if missing)")
+    q.add_argument("--per-minute", type=int, default=DEFAULT_PER_MINUTE,
+                   help="requests per minute allowed to this key; 0 for unlimited (default: %(default)s)")
+    p.set_defaults(func=cmd_keys)
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    _add_serve(sub)
+    _add_keys(sub)

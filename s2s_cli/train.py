@@ -1,0 +1,50 @@
+"""`s2s train`: a Sockeye transformer on prepared data; unknown options go to sockeye-train."""
+import argparse
+from pathlib import Path
+
+
+def cmd_train(args: argparse.Namespace) -> None:
+    from seq2seq.launch import Cluster, processes_per_host, train_on
+    from seq2seq.train import TrainConfig
+
+    config = TrainConfig(prepared=args.prepared, output=args.output, preset=args.preset,
+                         sockeye_args=tuple(args.passed_through), seed=args.seed, force=args.force,
+                         resume=args.resume, early_stopping=args.early_stopping, average=args.average,
+                         precision=args.precision)
+    summary = train_on(Cluster(processes_per_host=processes_per_host(args.processes)), config)
+    last = summary["checkpoints"][-1] if summary["checkpoints"] else {}
+    print(f"trained {summary['updates']} updates into {args.output}; "
+          f"last validation BLEU {last.get('validation_bleu', 'n/a')}")
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    from seq2seq.precision import PRECISIONS
+    from seq2seq.presets import PRESETS
+    from seq2seq.train import TrainConfig
+
+    p = sub.add_parser("train", help="train a Sockeye transformer on prepared data",
+                       description="Train a Sockeye transformer. Any option not listed here is passed to "
+                       "sockeye-train and overrides the preset, e.g. `--max-updates 200`. BLEU on the dev set "
+                       "is reported at each checkpoint.",
+                       epilog="presets: " + "; ".join(f"{n}: {pr.description}" for n, pr in PRESETS.items()))
+    p.add_argument("prepared", type=Path, help="directory written by `s2s prepare`")
+    p.add_argument("--output", "-o", type=Path, required=True, help="run directory to create")
+    p.add_argument("--preset", choices=sorted(PRESETS), default=TrainConfig.preset,
+                   help="model size (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=TrainConfig.seed, help="random seed (default: %(default)s)")
+    p.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
+    p.add_argument("--resume", action="store_true",
+                   help="continue an interrupted run in OUTPUT from its last checkpoint (SIGTERM stops training "
+                   "at the next update and saves a checkpoint)")
+    p.add_argument("--processes", type=int, metavar="N",
+                   help="training processes, one per GPU; more than one runs torchrun with Sockeye's --dist "
+                   "(default: one per visible GPU, or 1 on CPU)")
+    p.add_argument("--precision", choices=PRECISIONS, default=TrainConfig.precision,
+                   help="auto: bfloat16 mixed precision on GPUs that support it (Ampere and later), else float32 "
+                   "(default: %(default)s)")
+    p.add_argument("--average", type=int, metavar="N", default=TrainConfig.average,
+                   help="average the N checkpoints with the best validation BLEU at the end, and keep the average "
+                   "if it beats the best checkpoint on the dev set; 1 turns it off (default: %(default)s)")
+    p.add_argument("--early-stopping", type=int, metavar="N",
+                   help="stop when validation BLEU has not improved for N checkpoints")
+    p.set_defaults(func=cmd_train, passed_through=[])

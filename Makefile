@@ -5,7 +5,9 @@ BIN := $(VENV)/bin
 # install.sh takes the CPU wheel by default. A GPU user picks a CUDA build, for example:
 #   make install TORCH_SPEC=torch==2.5.1 TORCH_INDEX=https://download.pytorch.org/whl/cu124
 export TORCH_SPEC TORCH_INDEX PYTHON
-STAMP := $(VENV)/.installed
+# `make demo` needs the runtime alone; `make test` and `s2s aws` need the dev and aws extras too.
+RUNTIME_STAMP := $(VENV)/.installed-runtime
+DEV_STAMP := $(VENV)/.installed-dev
 
 # The image test (`make image-test`): a CPU image FROM a debootstrap base, built with buildah.
 IMAGE ?= localhost/s2s:test
@@ -16,20 +18,25 @@ CPU_TORCH ?= torch==2.13.0
 CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
 WHEELS ?= /opt/wheels
 
-.PHONY: install demo test image image-test clean
+.PHONY: install install-dev demo test image image-test clean
 
-install: $(STAMP)
+install: $(RUNTIME_STAMP)
+install-dev: $(DEV_STAMP)
 
-# Re-runs only when pyproject.toml or this Makefile changes, so a second `make install` is instant.
-$(STAMP): pyproject.toml Makefile install.sh
-	./install.sh $(VENV) deps dev,aws
+# Re-run only when pyproject.toml, install.sh or this Makefile changes, so a second install is instant.
+$(RUNTIME_STAMP): pyproject.toml Makefile install.sh
+	./install.sh $(VENV) deps
 	./install.sh $(VENV) project -e
+	touch $@
+
+$(DEV_STAMP): $(RUNTIME_STAMP)
+	./install.sh $(VENV) deps dev,aws
 	touch $@
 
 demo: install
 	$(BIN)/s2s demo --workdir demo
 
-test: install
+test: install-dev
 	$(BIN)/python -m pytest
 
 image:
@@ -39,7 +46,7 @@ image:
 	    $(if $(wildcard $(WHEELS)),-v $(WHEELS):/run/wheels:ro --build-arg PIP_FIND_LINKS=/run/wheels) \
 	    --build-arg BASE_IMAGE=$(BASE_IMAGE) --build-arg TORCH_SPEC=$(CPU_TORCH) .
 
-image-test: install image
+image-test: install-dev image
 	S2S_IMAGE=$(IMAGE) $(BIN)/python -m pytest tests/container
 
 clean:

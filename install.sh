@@ -13,7 +13,8 @@ OPTION=${3:-}
 PYTHON=${PYTHON:-python3.11}
 TORCH_SPEC=${TORCH_SPEC:-torch==2.13.0}
 TORCH_INDEX=${TORCH_INDEX:-}
-# Sockeye's metadata pins torch<1.14; 3.1.34 runs on torch 2.x, so its pin is skipped (--no-deps).
+# Sockeye's metadata pins torch<1.14 and numpy<2; 3.1.34 trains and translates on torch 2.x and
+# numpy 2 (the tests run there), so it is installed last, without its pins (--no-deps).
 SOCKEYE_SPEC=sockeye==3.1.34
 
 test -x "$VENV/bin/python" || "$PYTHON" -m venv "$VENV"

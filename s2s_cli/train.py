@@ -19,18 +19,19 @@ def cmd_train(args: argparse.Namespace) -> None:
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
     from seq2seq.precision import PRECISIONS
-    from seq2seq.presets import PRESETS
+    from seq2seq.presets import PRESET_CHOICES, presets_help
     from seq2seq.train import TrainConfig
 
     p = sub.add_parser("train", help="train a Sockeye transformer on prepared data",
                        description="Train a Sockeye transformer. Any option not listed here is passed to "
                        "sockeye-train and overrides the preset, e.g. `--max-updates 200`. BLEU on the dev set "
                        "is reported at each checkpoint.",
-                       epilog="presets: " + "; ".join(f"{n}: {pr.description}" for n, pr in PRESETS.items()))
+                       epilog=presets_help())
     p.add_argument("prepared", type=Path, help="directory written by `s2s prepare`")
     p.add_argument("--output", "-o", type=Path, required=True, help="run directory to create")
-    p.add_argument("--preset", choices=sorted(PRESETS), default=TrainConfig.preset,
-                   help="model size (default: %(default)s)")
+    p.add_argument("--preset", choices=PRESET_CHOICES, default=TrainConfig.preset,
+                   help="model size and training settings; auto picks one from the corpus size and the device "
+                   "(default: %(default)s)")
     p.add_argument("--seed", type=int, default=TrainConfig.seed, help="random seed (default: %(default)s)")
     p.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
     p.add_argument("--resume", action="store_true",

@@ -12,7 +12,7 @@ from data_prep.corpus import BAD_LINE_POLICIES
 from data_prep.errors import S2SError
 from data_prep.subwords import MODEL_TYPES
 from seq2seq.precision import PRECISIONS
-from seq2seq.presets import PRESETS
+from seq2seq.presets import DEFAULT_PRESET, PRESET_CHOICES
 
 _TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
 
@@ -21,7 +21,7 @@ _TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
 class Hyperparameters:
     source_lang: str = ""
     target_lang: str = ""
-    preset: str = "tiny"
+    preset: str = DEFAULT_PRESET
     vocab_size: int = 8000
     subword_model_type: str = "unigram"
     joint_vocab: bool = True
@@ -51,7 +51,7 @@ class Hyperparameters:
     sockeye_args: str = ""
 
     def __post_init__(self):
-        for name, allowed in (("preset", PRESETS), ("subword_model_type", MODEL_TYPES),
+        for name, allowed in (("preset", PRESET_CHOICES), ("subword_model_type", MODEL_TYPES),
                               ("on_bad_line", BAD_LINE_POLICIES), ("precision", PRECISIONS)):
             if getattr(self, name) not in allowed:
                 raise S2SError(f"bad hyperparameter {name}={getattr(self, name)!r}; choose one of: "

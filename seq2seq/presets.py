@@ -1,7 +1,31 @@
-"""Named model and training settings, given to Sockeye as its own command-line options."""
+"""Named model and training settings, given to Sockeye as its own command-line options, and
+`auto`, which picks one from the corpus size and the device."""
+import logging
 from dataclasses import dataclass
 
 from data_prep.errors import S2SError
+
+logger = logging.getLogger(__name__)
+
+AUTO = "auto"
+DEFAULT_PRESET = AUTO
+# Below this many training pairs, transformer-base needs the small-corpus regularisation.
+SMALL_CORPUS_PAIRS = 100_000
+
+# Transformer-base (Vaswani et al., 2017): what `small-corpus` and `base` share.
+_TRANSFORMER_BASE = (
+    "--num-layers", "6:6", "--transformer-model-size", "512", "--num-embed", "512:512",
+    "--transformer-attention-heads", "8", "--transformer-feed-forward-num-hidden", "2048",
+    "--batch-type", "word", "--update-interval", "1",
+    "--optimizer", "adam", "--optimizer-betas", "0.9:0.98", "--initial-learning-rate", "0.06325",
+    "--learning-rate-scheduler-type", "inv-sqrt-decay", "--label-smoothing", "0.1",
+    "--max-num-checkpoint-not-improved", "10", "--weight-tying-type", "src_trg_softmax",
+)
+
+
+def _dropout(value: str) -> tuple[str, ...]:
+    return ("--transformer-dropout-prepost", value, "--transformer-dropout-attention", value,
+            "--transformer-dropout-act", value)
 
 
 @dataclass(frozen=True)
@@ -28,24 +52,29 @@ PRESETS = {
             ),
         ),
         Preset(
-            name="base",
-            description="transformer-base (6+6 layers, 512 wide, 8 heads): for GPUs",
+            # Measured on one H100 with Multi30k En-De (29k pairs): validation BLEU 42.2 and test
+            # 40.0 in 7,000 updates (about 6 minutes), where `base` peaked at 38.75 and overfitted
+            # after 2,000 updates.
+            name="small-corpus",
+            description=f"transformer-base with dropout 0.3, 4,096-word batches and a 2,000-update warm-up: "
+                        f"GPUs, corpora under {SMALL_CORPUS_PAIRS:,} pairs",
             sockeye_args=(
-                "--num-layers", "6:6", "--transformer-model-size", "512", "--num-embed", "512:512",
-                "--transformer-attention-heads", "8", "--transformer-feed-forward-num-hidden", "2048",
-                "--batch-type", "word", "--batch-size", "8192", "--update-interval", "1",
-                "--optimizer", "adam", "--optimizer-betas", "0.9:0.98",
-                "--initial-learning-rate", "0.06325",
-                "--learning-rate-scheduler-type", "inv-sqrt-decay", "--learning-rate-warmup", "4000",
-                "--label-smoothing", "0.1", "--transformer-dropout-prepost", "0.1",
-                "--transformer-dropout-attention", "0.1", "--transformer-dropout-act", "0.1",
+                *_TRANSFORMER_BASE, *_dropout("0.3"), "--batch-size", "4096", "--learning-rate-warmup", "2000",
+                "--checkpoint-interval", "500", "--max-updates", "7000",
+            ),
+        ),
+        Preset(
+            name="base",
+            description=f"transformer-base (6+6 layers, 512 wide, 8 heads): GPUs, corpora of "
+                        f"{SMALL_CORPUS_PAIRS:,} pairs and more",
+            sockeye_args=(
+                *_TRANSFORMER_BASE, *_dropout("0.1"), "--batch-size", "8192", "--learning-rate-warmup", "4000",
                 "--checkpoint-interval", "1000", "--max-updates", "100000",
-                "--max-num-checkpoint-not-improved", "10",
-                "--weight-tying-type", "src_trg_softmax",
             ),
         ),
     )
 }
+PRESET_CHOICES = (AUTO, *PRESETS)
 
 
 def get_preset(name: str) -> Preset:
@@ -53,3 +82,30 @@ def get_preset(name: str) -> Preset:
         return PRESETS[name]
     except KeyError:
         raise S2SError(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}") from None
+
+
+@dataclass(frozen=True)
+class PresetChoice:
+    name: str
+    reason: str
+
+
+def choose_preset(requested: str, training_pairs: int, gpu: bool) -> PresetChoice:
+    """The preset asked for; or, for `auto`, the one that fits the corpus size on a GPU, and
+    `tiny` on a CPU, where transformer-base would take hours to days."""
+    if requested != AUTO:
+        return PresetChoice(get_preset(requested).name, "asked for")
+    if not gpu:
+        return PresetChoice("tiny", "auto: no GPU, and the transformer-base presets take hours to days on a CPU; "
+                                    "pass --preset small-corpus or base to train one anyway")
+    if training_pairs < SMALL_CORPUS_PAIRS:
+        return PresetChoice("small-corpus", f"auto: {training_pairs:,} training pairs, fewer than "
+                                            f"{SMALL_CORPUS_PAIRS:,}: transformer-base overfits them without "
+                                            "more dropout")
+    return PresetChoice("base", f"auto: {training_pairs:,} training pairs, at least {SMALL_CORPUS_PAIRS:,}")
+
+
+def presets_help() -> str:
+    return "presets: " + "; ".join(
+        [f"{AUTO}: small-corpus or base by the number of training pairs on a GPU, tiny on a CPU"]
+        + [f"{name}: {preset.description}" for name, preset in PRESETS.items()])

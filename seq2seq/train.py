@@ -1,5 +1,6 @@
 """`s2s train`: a Sockeye transformer from a prepared directory, scored at each checkpoint."""
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -15,7 +16,7 @@ from data_prep.subwords import SubwordPair, Subwords
 from seq2seq.curve import plot_training_curve
 from seq2seq.metrics import log_metric
 from seq2seq.precision import resolve_precision, sockeye_amp_in_bfloat16
-from seq2seq.presets import get_preset
+from seq2seq.presets import DEFAULT_PRESET, choose_preset, get_preset
 from seq2seq.run_dir import RunDir
 from seq2seq.scoring import score
 from seq2seq.stopping import stop_on_sigterm
@@ -30,7 +31,8 @@ DEFAULT_DEV_SENTENCES = 200
 class TrainConfig:
     prepared: Path
     output: Path
-    preset: str = "tiny"
+    # A preset's name, or "auto": by corpus size on a GPU, tiny on a CPU (seq2seq/presets.py).
+    preset: str = DEFAULT_PRESET
     sockeye_args: tuple[str, ...] = ()  # passed through to sockeye-train; they win over the preset
     dev_sentences: int = DEFAULT_DEV_SENTENCES
     seed: int = 1
@@ -49,7 +51,7 @@ class TrainConfig:
 
 
 def sockeye_arguments(config: TrainConfig, prepared: PreparedDir, run: RunDir, shared_vocab: bool) -> list[str]:
-    """The full sockeye-train command line that this configuration stands for."""
+    """The full sockeye-train command line that this configuration, with its preset chosen, stands for."""
     import torch
 
     args = [
@@ -149,7 +151,10 @@ def train(config: TrainConfig) -> dict:
     if primary and run.root.exists() and not (config.force or resuming):
         raise S2SError(f"{run.root}: already exists; pass --resume to continue an interrupted run, or --force "
                        "to start again")
-    argv = sockeye_arguments(config, prepared, run, shared_vocab=manifest["subwords"]["joint"])
+    preset = choose_preset(config.preset, manifest["splits"]["train"]["kept"], torch.cuda.is_available())
+    logger.info("preset %s (%s)", preset.name, preset.reason)
+    argv = sockeye_arguments(dataclasses.replace(config, preset=preset.name), prepared, run,
+                             shared_vocab=manifest["subwords"]["joint"])
     parser = arguments.ConfigArgumentParser(prog="sockeye-train")
     arguments.add_train_cli_args(parser)
     try:
@@ -166,7 +171,7 @@ def train(config: TrainConfig) -> dict:
             shutil.copyfile(model, run.root / model.name)
     scorer = CheckpointScorer(run, SubwordPair.load(run.root).target) if primary else None
     precision = resolve_precision(config.precision)
-    logger.info("training preset %r in %s: sockeye-train %s", config.preset, precision, " ".join(argv))
+    logger.info("training preset %r in %s: sockeye-train %s", preset.name, precision, " ".join(argv))
     bfloat16 = (sockeye_amp_in_bfloat16("cpu" if args.use_cpu else "cuda") if precision == "bfloat16"
                 else contextlib.nullcontext())
     with warnings.catch_warnings(), stop_on_sigterm(config.stop_file) as stop, bfloat16, restored_logging():
@@ -181,7 +186,8 @@ def train(config: TrainConfig) -> dict:
     summary = {
         "source_lang": manifest["source_lang"],
         "target_lang": manifest["target_lang"],
-        "preset": config.preset,
+        "preset": preset.name,
+        "preset_reason": preset.reason,
         "precision": precision,
         "sockeye_args": argv,
         "train_data_sha256": manifest["train_data_sha256"],

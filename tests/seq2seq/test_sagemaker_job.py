@@ -73,7 +73,7 @@ def test_train_entry_point_publishes_a_servable_version_and_prints_metrics(small
     ({"source_lang": "en", "target_lang": "de", "joint_vocab": "maybe"}, ("train",),
      r"^bad hyperparameter joint_vocab='maybe': expected bool"),
     ({"source_lang": "en", "target_lang": "de", "preset": "huge"}, ("train",),
-     r"^bad hyperparameter preset='huge'; choose one of: tiny, base"),
+     r"^bad hyperparameter preset='huge'; choose one of: auto, tiny, small-corpus, base$"),
     ({"source_lang": "en", "target_lang": "de"}, (), r"^no training data: the train channel .* is missing or empty"),
     ({"source_lang": "en", "target_lang": "fr"}, ("train",), r"^channel train: corpus.en has no corpus.fr beside it"),
 ])

@@ -57,7 +57,7 @@ def test_early_stopping_watches_validation_bleu(tmp_path):
     from seq2seq.run_dir import RunDir
     from seq2seq.train import sockeye_arguments
 
-    config = TrainConfig(prepared=tmp_path, output=tmp_path / "run", early_stopping=3)
+    config = TrainConfig(prepared=tmp_path, output=tmp_path / "run", preset="tiny", early_stopping=3)
     args = sockeye_arguments(config, PreparedDir(tmp_path), RunDir(tmp_path / "run"), shared_vocab=True)
     assert args[args.index("--optimized-metric") + 1] == "bleu"
     assert args[args.index("--max-num-checkpoint-not-improved") + 1] == "3"
@@ -85,7 +85,11 @@ def test_train_cli_runs_one_process_per_requested_gpu_under_torchrun(small_corpu
     assert result.returncode == 0, result.stderr[-4000:]
     assert "--nproc_per_node=2" in result.stderr
     assert result.stdout.startswith(f"trained 10 updates into {tmp_path / 'run'}; last validation BLEU ")
-    assert "--dist" in RunDir(tmp_path / "run").read_summary()["sockeye_args"]
+    summary = RunDir(tmp_path / "run").read_summary()
+    assert "--dist" in summary["sockeye_args"]
+    # No --preset: auto, which is tiny on a CPU, logged and recorded with its reason.
+    assert summary["preset"] == "tiny" and summary["preset_reason"].startswith("auto: no GPU")
+    assert "preset tiny (auto: no GPU" in result.stderr
     # Each process trained: the second logs under Sockeye's secondary-worker folder.
     assert (tmp_path / "run" / "model" / "secondary_worker_logs" / "1.log").is_file()
 
@@ -167,3 +171,4 @@ def test_bfloat16_training_runs_every_forward_pass_under_bfloat16_autocast(small
     train(TrainConfig(prepared=tmp_path / "prepared", output=tmp_path / "run32", dev_sentences=10,
                       precision="float32", average=1, sockeye_args=("--max-updates", "6", "--batch-size", "256")))
     assert entered == []
+

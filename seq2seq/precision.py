@@ -39,3 +39,19 @@ def sockeye_amp_in_bfloat16(device_type: str) -> Iterator[None]:
         yield
     finally:
         amp.autocast, amp.GradScaler = autocast, grad_scaler
+
+
+@contextlib.contextmanager
+def restored_tf32() -> Iterator[None]:
+    """Sockeye's training turns on TF32 matrix products on GPUs for the whole process (its --tf32,
+    on by default) and leaves it on, so a model scored afterwards in the same process (as the
+    SageMaker job does) was translated with TF32, and in full float32 by `s2s evaluate` in a
+    fresh process: the likely reason why one version measured on an H100 recorded test BLEU
+    40.0 where `s2s evaluate` printed 39.93. This puts the process's setting back."""
+    import torch
+
+    allow_tf32 = torch.backends.cuda.matmul.allow_tf32
+    try:
+        yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = allow_tf32

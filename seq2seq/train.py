@@ -15,7 +15,7 @@ from data_prep.sockeye_logging import restored_logging
 from data_prep.subwords import SubwordPair, Subwords
 from seq2seq.curve import plot_training_curve
 from seq2seq.metrics import log_metric
-from seq2seq.precision import resolve_precision, sockeye_amp_in_bfloat16
+from seq2seq.precision import resolve_precision, restored_tf32, sockeye_amp_in_bfloat16
 from seq2seq.presets import DEFAULT_PRESET, choose_preset, get_preset
 from seq2seq.run_dir import RunDir
 from seq2seq.scoring import score
@@ -174,7 +174,8 @@ def train(config: TrainConfig) -> dict:
     logger.info("training preset %r in %s: sockeye-train %s", preset.name, precision, " ".join(argv))
     bfloat16 = (sockeye_amp_in_bfloat16("cpu" if args.use_cpu else "cuda") if precision == "bfloat16"
                 else contextlib.nullcontext())
-    with warnings.catch_warnings(), stop_on_sigterm(config.stop_file) as stop, bfloat16, restored_logging():
+    with warnings.catch_warnings(), stop_on_sigterm(config.stop_file) as stop, bfloat16, restored_logging(), \
+            restored_tf32():
         # Tracing the decoder on torch 2.x warns on every checkpoint; it is harmless.
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
         try:

@@ -172,3 +172,25 @@ def test_bfloat16_training_runs_every_forward_pass_under_bfloat16_autocast(small
                       precision="float32", average=1, sockeye_args=("--max-updates", "6", "--batch-size", "256")))
     assert entered == []
 
+
+def test_tf32_that_sockeye_turns_on_for_training_is_off_again_afterwards(small_corpus, tmp_path, monkeypatch):
+    """On a GPU Sockeye enables TF32 for the whole process; a model scored after training in the
+    same process (the SageMaker job) must be translated in float32, as `s2s evaluate` does."""
+    import torch
+    from sockeye import utils
+
+    init_device = utils.init_device
+    seen = []
+
+    def init_device_as_on_a_gpu(args):
+        torch.backends.cuda.matmul.allow_tf32 = args.tf32
+        seen.append(torch.backends.cuda.matmul.allow_tf32)
+        return init_device(args)
+
+    _prepare(small_corpus, tmp_path)
+    monkeypatch.setattr(utils, "init_device", init_device_as_on_a_gpu)
+    assert torch.backends.cuda.matmul.allow_tf32 is False
+    train(TrainConfig(prepared=tmp_path / "prepared", output=tmp_path / "run", dev_sentences=10, average=1,
+                      sockeye_args=("--max-updates", "4", "--checkpoint-interval", "4", "--batch-size", "256")))
+    assert seen == [True]
+    assert torch.backends.cuda.matmul.allow_tf32 is False

@@ -3,12 +3,14 @@
 The stages stream, so memory stays flat whatever the corpus size, except for the set of
 64-bit hashes that deduplication and leak removal keep:
 
-1. dev and test sets, when given, are read and normalised;
+1. a given dev set is read and normalised; a given test set is kept as it is, so that its
+   score is the one `s2s evaluate` prints for the same files;
 2. every training corpus is read, normalised and cleaned by its own rules into one pool;
 3. dev and test sets, when not given, are drawn from the pool (seeded);
 4. the pool is split: training pairs whose source side is in dev or test are dropped;
-5. SentencePiece is trained and every split is encoded on all cores, dropping pairs too
-   long for Sockeye (so that Sockeye never drops one silently);
+5. SentencePiece is trained, and the training and dev splits are encoded on all cores,
+   dropping pairs too long for Sockeye (so that Sockeye never drops one silently; the
+   translator splits long test sentences instead);
 6. Sockeye binarizes the training data.
 """
 import contextlib
@@ -151,7 +153,7 @@ def prepare(config: PrepareConfig) -> dict:
         if pool_size == 0:
             _require_pairs(corpora)
         held_out = _draw_held_out(config, pool, pool_size, out, [s for s in ("dev", "test") if s not in given], splits)
-        _split_pool(config, pool, out, held_out, corpora)
+        _split_pool(config, pool, out, held_out, corpora, given)
         pool.unlink()
         _require_pairs({**corpora, "dev": splits["dev"], "test": splits["test"]})
         if config.dry_run:
@@ -161,7 +163,7 @@ def prepare(config: PrepareConfig) -> dict:
                     config.subwords.vocab_size, "joint" if config.subwords.joint else "one model per side")
         subwords = train_subwords(out.text("train", "source"), out.text("train", "target"), tmp, config.subwords)
         lengths = {split: _encode_split(subwords, out, split, config.max_seq_len, splits[split], corpora)
-                   for split in SPLITS}
+                   for split in ("train", "dev")}
         _require_pairs({**corpora, "dev": splits["dev"], "test": splits["test"]})
         _run_sockeye_prepare(out, subwords, config.max_seq_len)
         for side in ("source", "target"):
@@ -178,18 +180,23 @@ def prepare(config: PrepareConfig) -> dict:
 
 def _write_given_split(config: PrepareConfig, spec: CorpusSpec, out: PreparedDir, split: str,
                        counts: Counts) -> None:
-    """A given dev or test set is normalised and stripped of empty pairs, nothing more, so that
-    scores on a public test set stay comparable with published ones."""
+    """A given dev set is normalised and stripped of empty pairs, nothing more. A given test set
+    is kept as it is: a version's test score is then on the text as given, comparable with
+    published scores, and the same as `s2s evaluate` prints for the same files."""
     skipped_on_read = Counter()
     with open(out.text(split, "source"), "w", encoding="utf-8") as fs, \
             open(out.text(split, "target"), "w", encoding="utf-8") as ft:
         for src, trg in read_corpus(spec, config.source_lang, config.target_lang, config.on_bad_line,
                                     skipped_on_read):
             counts.read += 1
-            src, trg = normalize(src, spec.clean), normalize(trg, spec.clean)
-            if not src or not trg:
-                counts.dropped[EMPTY] += 1
-                continue
+            if split == "test":
+                # A TMX segment may span lines; the split holds one sentence per line.
+                src, trg = src.replace("\n", " "), trg.replace("\n", " ")
+            else:
+                src, trg = normalize(src, spec.clean), normalize(trg, spec.clean)
+                if not src or not trg:
+                    counts.dropped[EMPTY] += 1
+                    continue
             counts.kept += 1
             fs.write(src + "\n")
             ft.write(trg + "\n")
@@ -274,12 +281,15 @@ def _draw_held_out(config: PrepareConfig, pool: Path, pool_size: int, out: Prepa
 
 
 def _split_pool(config: PrepareConfig, pool: Path, out: PreparedDir, held_out: set[int],
-                corpora: dict[str, Counts]) -> None:
+                corpora: dict[str, Counts], given: dict[str, CorpusSpec]) -> None:
     """Writes the training split, without held-out pairs or pairs whose source is in dev or test."""
     leaked_sources = set()
     for split in ("dev", "test"):
+        # A given test set is not normalised; training sources are.
+        clean = given[split].clean if split in given else None
         with open(out.text(split, "source"), encoding="utf-8") as f:
-            leaked_sources.update(text_hash(line.rstrip("\n")) for line in f)
+            leaked_sources.update(text_hash(normalize(line.rstrip("\n"), clean) if clean else line.rstrip("\n"))
+                                  for line in f)
     names = [spec.name for spec in config.corpora]
     with open(out.text("train", "source"), "w", encoding="utf-8") as fs, \
             open(out.text("train", "target"), "w", encoding="utf-8") as ft, \

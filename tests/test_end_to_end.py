@@ -1,6 +1,7 @@
 """The whole path through the real Sockeye, as `make demo` runs it."""
 import json
 import os
+import re
 import stat
 
 from seq2seq.store import ModelStore
@@ -73,11 +74,19 @@ def test_models_cli_marks_the_default(store):
 
 def test_publish_cli_defaults_to_the_prepared_test_split(demo, tmp_path):
     workdir, result = demo
-    out = run_s2s("publish", str(workdir / "run"), "--store", str(tmp_path / "store"))
+    store = str(tmp_path / "store")
+    out = run_s2s("publish", str(workdir / "run"), "--store", store)
     assert out.returncode == 0, out.stderr
     (version,) = ModelStore(tmp_path / "store").versions()
     assert version.info["test"]["name"] == "test"
-    # The demo's test files are already clean, so the prepared split scores the same.
     assert version.bleu == result["test_bleu"]
+    # One BLEU for one version: what `s2s models` shows is what `s2s evaluate` prints for the raw
+    # test files that `s2s prepare` was given, to the same two decimals.
+    (listed,) = json.loads(run_s2s("models", "list", "--store", store, "--json").stdout)
+    evaluated = run_s2s("evaluate", "--store", store, "--source", str(workdir / "corpus" / "test.en"),
+                        "--reference", str(workdir / "corpus" / "test.de"))
+    printed = re.search(r"\(500 sentences\): BLEU (\d+\.\d\d)  chrF (\d+\.\d\d)$", evaluated.stdout, re.M)
+    assert printed, evaluated.stdout + evaluated.stderr
+    assert (float(printed[1]), float(printed[2])) == (listed["test"]["bleu"], listed["test"]["chrf"])
     half = run_s2s("publish", str(workdir / "run"), "--store", str(tmp_path / "store"), "--test-source", "x.en")
     assert half.returncode == 1 and "give both --test-source and --test-target" in half.stderr

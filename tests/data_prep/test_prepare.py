@@ -40,10 +40,35 @@ def test_prepare_writes_manifest_subwords_plot_and_sockeye_data(small_corpus, tm
     assert layout.lengths_plot.read_bytes().startswith(b"\x89PNG")
     assert [p.name for p in layout.subword_files] == ["sentencepiece.model"]
     assert (layout.sockeye_data / "data.info").is_file()
-    for split in ("dev", "test"):
-        plain = layout.text(split, "source").read_text(encoding="utf-8").splitlines()
-        encoded = layout.text(split, "source", subwords=True).read_text(encoding="utf-8").splitlines()
-        assert len(plain) == len(encoded) == manifest["splits"][split]["kept"] and "▁" in encoded[0]
+    plain = layout.text("dev", "source").read_text(encoding="utf-8").splitlines()
+    encoded = layout.text("dev", "source", subwords=True).read_text(encoding="utf-8").splitlines()
+    assert len(plain) == len(encoded) == manifest["splits"]["dev"]["kept"] and "▁" in encoded[0]
+    # The test split is translated from its text, never from subwords.
+    assert not layout.text("test", "source", subwords=True).exists()
+
+
+def test_a_given_test_set_is_kept_as_given_and_still_kept_out_of_training(small_corpus, tmp_path):
+    import unicodedata
+
+    train_src = small_corpus["train"][0].read_text(encoding="utf-8").splitlines()
+    train_trg = small_corpus["train"][1].read_text(encoding="utf-8").splitlines()
+    # Odd spacing, decomposed umlauts, an empty reference, an empty source, and a sentence far
+    # longer than --max-seq-len: `s2s evaluate` scores all of them as they are, so the split must too.
+    sources = ["  " + train_src[0].replace(" ", "  ") + " ", train_src[1], train_src[2], "",
+               " ".join([train_src[3]] * 20)]
+    targets = [train_trg[0], unicodedata.normalize("NFD", "Über die Brücke gehen Mädchen."), "", train_trg[3],
+               train_trg[4]]
+    (tmp_path / "t.en").write_text("\n".join(sources) + "\n", encoding="utf-8")
+    (tmp_path / "t.de").write_text("\n".join(targets) + "\n", encoding="utf-8")
+    test = CorpusSpec(name="t", source=tmp_path / "t.en", target=tmp_path / "t.de")
+    out = tmp_path / "p"
+    manifest = prepare(_config([_plain(small_corpus)], out, test=test, dev_size=50, max_seq_len=40))
+    assert manifest["splits"]["test"]["read"] == manifest["splits"]["test"]["kept"] == 5
+    assert (out / "test.source").read_text(encoding="utf-8").split("\n")[:-1] == sources
+    assert (out / "test.target").read_text(encoding="utf-8").split("\n")[:-1] == targets
+    # The training copies of the test sources leave training, odd spacing or not.
+    assert manifest["corpora"]["demo"]["dropped"][LEAKED] >= 3
+    assert not {train_src[0], train_src[1], train_src[2]} & _training_sources(out)
 
 
 def test_dev_and_test_are_drawn_seeded_and_never_leak_into_training(small_corpus, tmp_path):

@@ -1,12 +1,14 @@
 """How fast does `s2s serve` translate under load? Prints JSON and writes a PNG plot.
 
-    .venv/bin/python bench/serve.py STORE [--sentences 256] [--plot bench/serve.png]
+    .venv/bin/python bench/serve.py STORE [--sentences FILE] [--count 256] [--plot bench/serve.png]
 
-STORE is a model store (`make demo` leaves one in demo/models). On the same sentences and
-model, in one run:
+STORE is a model store (`make demo` leaves one in demo/models). The sentences are the first
+--count lines of --sentences FILE (real text, such as Multi30k's test set; .gz works), or
+else generated demo sentences. On the same sentences and model, in one run:
 - one in-process Translator call per sentence (the latency floor a server adds to);
-- offline `sockeye-translate --batch-size 32` (throughput from Sockeye's own log, loading
-  left out);
+- offline `sockeye-translate --batch-size 32` on the device the server uses (the GPU when
+  torch sees one, unless --int8 is served), with throughput from Sockeye's own log, loading
+  left out;
 - the real gunicorn server, one sentence per request, at concurrency 1, 4, 16 and 64, with
   dynamic batching (batch 32) and again with batching off (batch size 1). The cache is off.
 Every load loop has a fixed request count and a time limit. Tokens are source subwords.
@@ -56,8 +58,8 @@ def _in_process_latency(version, sentences: list[str]) -> float:
     return statistics.median(times)
 
 
-def _offline(version, sentences: list[str], work: Path) -> float:
-    """Sentences/s of bare sockeye-translate, as its log reports it."""
+def _offline(version, sentences: list[str], work: Path, device: str, int8: bool) -> float:
+    """Sentences/s of bare sockeye-translate on `device` (in int8 if served so), as its log reports it."""
     from data_prep.subwords import SubwordPair
 
     source = SubwordPair.load(version.path).source
@@ -65,14 +67,17 @@ def _offline(version, sentences: list[str], work: Path) -> float:
     encoded.write_text("".join(source.encode(s) + "\n" for s in sentences), encoding="utf-8")
     result = subprocess.run([str(BIN / "sockeye-translate"), "--models", str(version.model_dir),
                              "--input", str(encoded), "--output", str(work / "output.sp"), "--batch-size", "32",
-                             "--beam-size", "5", "--use-cpu"], capture_output=True, text=True, check=True)
+                             "--beam-size", "5", *(["--use-cpu"] if device == "cpu" else []),
+                             *(["--dtype", "int8"] if int8 else [])],
+                            capture_output=True, text=True, check=True)
     match = re.search(r"sent/sec: ([0-9.]+)", result.stderr + result.stdout)
     if not match:
         raise RuntimeError("sockeye-translate logged no sent/sec:\n" + result.stderr[-2000:])
     return float(match.group(1))
 
 
-def _load(url: str, sentences: list[str], tokens: dict[str, int], concurrency: int, requests_total: int) -> dict:
+def _load(url: str, sentences: list[str], tokens: dict[str, int], concurrency: int, requests_total: int,
+          pair: tuple[str, str]) -> dict:
     """`requests_total` one-sentence requests from `concurrency` client threads."""
     latencies: list[float] = []
     errors = []
@@ -89,8 +94,8 @@ def _load(url: str, sentences: list[str], tokens: dict[str, int], concurrency: i
                 return
             sentence = sentences[i % len(sentences)]
             start = time.perf_counter()
-            response = session.post(url + "/v1/translate", json={"q": sentence, "source": "en", "target": "de"},
-                                    timeout=60)
+            response = session.post(url + "/v1/translate", json={"q": sentence, "source": pair[0],
+                                                                  "target": pair[1]}, timeout=60)
             elapsed = time.perf_counter() - start
             with lock:
                 (latencies if response.status_code == 200 else errors).append(elapsed)
@@ -111,7 +116,7 @@ def _load(url: str, sentences: list[str], tokens: dict[str, int], concurrency: i
 
 
 def _server_levels(store: Path, sentences, tokens, max_batch_size: int, levels, requests_for,
-                   extra: list[str]) -> list[dict]:
+                   extra: list[str], pair: tuple[str, str]) -> list[dict]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     server = subprocess.Popen([str(BIN / "s2s"), "serve", "--store", str(store), "--port", str(port),
@@ -119,8 +124,8 @@ def _server_levels(store: Path, sentences, tokens, max_batch_size: int, levels, 
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_until_ready(url, server)
-        _load(url, sentences, tokens, 4, 16)  # warm-up: decoder tracing, connections
-        return [_load(url, sentences, tokens, c, requests_for(c)) for c in levels]
+        _load(url, sentences, tokens, 4, 16, pair)  # warm-up: decoder tracing, connections
+        return [_load(url, sentences, tokens, c, requests_for(c), pair) for c in levels]
     finally:
         server.terminate()
         server.wait(timeout=60)
@@ -138,7 +143,7 @@ def _plot(batched: list[dict], unbatched: list[dict], offline: float, path: Path
         right.plot([r["concurrency"] for r in rows], [r["p50_ms"] for r in rows], marker="o", label=f"{label}, p50")
         right.plot([r["concurrency"] for r in rows], [r["p95_ms"] for r in rows], marker="x", linestyle="--",
                    label=f"{label}, p95")
-    left.axhline(offline, color="grey", linestyle=":", label="offline sockeye-translate, batch 32")
+    left.axhline(offline, color="grey", linestyle=":", label="offline sockeye-translate, batch 32 (same device)")
     for axis, ylabel in ((left, "sentences/s"), (right, "latency (ms)")):
         axis.set_xscale("log", base=2)
         axis.set_xlabel("concurrent clients")
@@ -148,39 +153,64 @@ def _plot(batched: list[dict], unbatched: list[dict], offline: float, path: Path
     fig.savefig(path, dpi=100)
 
 
+def _sentences(args: argparse.Namespace, work: Path) -> list[str]:
+    """The first --count non-empty lines of --sentences, or as many generated demo sentences."""
+    if args.sentences:
+        from data_prep.corpus import read_lines
+
+        lines = [line for line in read_lines(args.sentences) if line.strip()][:args.count]
+        if not lines:
+            sys.exit(f"{args.sentences}: no sentences")
+        return lines
+    corpus = write_demo_corpus(work / "corpus", DemoCorpusConfig(seed=99, train=0, dev=0, test=args.count))
+    return corpus["test"][0].read_text(encoding="utf-8").splitlines()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("store", type=Path, help="a model store with an en->de version (e.g. demo/models)")
-    parser.add_argument("--sentences", type=int, default=256, help="sentences per load level (default: 256)")
+    parser.add_argument("store", type=Path, help="a model store with a version for the language pair (e.g. demo/models)")
+    parser.add_argument("--sentences", type=Path, metavar="FILE",
+                        help="source sentences, one per line (default: generated demo sentences)")
+    parser.add_argument("--count", type=int, default=256, help="sentences per load level (default: 256)")
+    parser.add_argument("--source-lang", default="en", help="(default: en)")
+    parser.add_argument("--target-lang", default="de", help="(default: de)")
     parser.add_argument("--plot", type=Path, default=Path("bench/serve.png"))
     parser.add_argument("--serve-option", action="append", default=[], metavar="OPTION",
                         help="an extra `s2s serve` option for both servers, e.g. --serve-option=--max-wait-ms=0")
     args = parser.parse_args()
-    version = ModelStore(args.store).default_for("en", "de")
+    import torch
+
+    pair = (args.source_lang, args.target_lang)
+    version = ModelStore(args.store).default_for(*pair)
     work = Path(tempfile.mkdtemp(prefix="s2s-bench-serve-"))
-    corpus = write_demo_corpus(work / "corpus", DemoCorpusConfig(seed=99, train=0, dev=0, test=args.sentences))
-    sentences = corpus["test"][0].read_text(encoding="utf-8").splitlines()
+    sentences = _sentences(args, work)
     from data_prep.subwords import SubwordPair
 
     source = SubwordPair.load(version.path).source
     tokens = {s: len(source.encode(s).split()) for s in sentences}
+    # The server translates on the GPU when torch sees one (int8 is CPU only): compare like with like.
+    int8 = "--int8" in args.serve_option
+    device = "cuda" if torch.cuda.is_available() and not int8 else "cpu"
 
     in_process = _in_process_latency(version, sentences)
-    offline = _offline(version, sentences, work)
+    offline = _offline(version, sentences, work, device, int8)
     # Fewer requests at concurrency 1 keeps the run short; every level still ends in bounded time.
     batched = _server_levels(args.store, sentences, tokens, 32, CONCURRENCY,
-                             lambda c: len(sentences) // 2 if c == 1 else len(sentences), args.serve_option)
+                             lambda c: len(sentences) // 2 if c == 1 else len(sentences), args.serve_option, pair)
     unbatched = _server_levels(args.store, sentences, tokens, 1, CONCURRENCY,
-                               lambda c: len(sentences) // 2 if c == 1 else len(sentences), args.serve_option)
+                               lambda c: len(sentences) // 2 if c == 1 else len(sentences), args.serve_option, pair)
     _plot(batched, unbatched, offline, args.plot)
     at16 = next(r for r in batched if r["concurrency"] == 16)
     unbatched16 = next(r for r in unbatched if r["concurrency"] == 16)
     at1 = next(r for r in batched if r["concurrency"] == 1)
     print(json.dumps({
         "benchmark": "serve",
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": sys.version.split()[0]},
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": sys.version.split()[0],
+                    "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None},
+        "device": device,
         "version": version.id,
         "serve_options": args.serve_option,
+        "sentences_from": str(args.sentences) if args.sentences else "generated demo sentences (seed 99)",
         "sentences": len(sentences),
         "in_process_translate_ms": round(in_process * 1000, 1),
         "offline_sockeye_translate_sentences_per_s": offline,

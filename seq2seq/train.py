@@ -5,6 +5,7 @@ import json
 import logging
 import os
 import shutil
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,6 +99,9 @@ class CheckpointScorer:
                 entry = json.loads(line)
                 by_number[entry["checkpoint"]] = entry
             self.checkpoints = [by_number[n] for n in sorted(by_number)]
+        # Wall seconds since training started, counting on from where an interrupted run stopped.
+        # (Sockeye's own `time-elapsed` is only updated when it saves, one checkpoint late.)
+        self.started = time.monotonic() - (self.checkpoints[-1].get("elapsed_s", 0) if self.checkpoints else 0)
 
     def __call__(self, metrics: dict, checkpoint: int) -> None:
         from sockeye import constants as C
@@ -111,6 +115,7 @@ class CheckpointScorer:
             refs = [self.subwords.decode(line.rstrip("\n")) for line in open(references, encoding="utf-8")]
             scores = score(hyps, refs)
             entry.update(validation_bleu=scores.bleu, validation_chrf=scores.chrf)
+        entry["elapsed_s"] = round(time.monotonic() - self.started, 1)
         self.checkpoints = [c for c in self.checkpoints if c["checkpoint"] < checkpoint] + [entry]
         with open(self.run.checkpoint_log, "a", encoding="utf-8") as f:
             f.write(json.dumps(entry) + "\n")

@@ -67,6 +67,8 @@ def test_best_checkpoints_are_averaged_and_the_better_model_kept(small_corpus, t
     _prepare(small_corpus, tmp_path, dev_size=30)
     summary = train(TrainConfig(prepared=tmp_path / "prepared", output=tmp_path / "run", dev_sentences=30,
                                 average=3, sockeye_args=("--max-updates", "30", "--checkpoint-interval", "10")))
+    elapsed = [c["elapsed_s"] for c in summary["checkpoints"]]
+    assert 0 < elapsed[0] < elapsed[1] < elapsed[2]
     averaging = summary["averaging"]
     assert sorted(averaging["averaged_checkpoints"]) == ["params.00001", "params.00002", "params.00003"]
     assert averaging["published"] == ("average" if averaging["average_dev_bleu"] > averaging[

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from data_prep.errors import S2SError
-from s2s_cli.common import add_store
+from s2s_cli.common import add_engine, add_store
 
 log = logging.getLogger("s2s")
 
@@ -22,23 +22,24 @@ def _add_model_choice(p: argparse.ArgumentParser) -> None:
     p.add_argument("--target-lang", help="target language code, to pick the default version")
     p.add_argument("--beam-size", type=int, default=DecodeOptions().beam_size, help="beam size (default: %(default)s)")
     p.add_argument("--dtype", choices=DTYPES, default="float32",
-                   help="int8 quantises the model's linear layers on CPU (default: %(default)s)")
+                   help="int8 runs a quantised model on the CPU (default: %(default)s)")
+    add_engine(p)
 
 
 def _load_translator(args: argparse.Namespace):
-    """A Translator for --run (a training run) or for a published version."""
+    """A translator for --run (a training run) or for a published version, and its name."""
+    from seq2seq.engines import open_translator
     from seq2seq.run_dir import RunDir
-    from seq2seq.translator import DecodeConfig, Translator
+    from seq2seq.translator import DecodeConfig
 
-    decode = DecodeConfig(dtype=args.dtype)
     if args.run:
-        run = RunDir(args.run)
-        run.read_summary()
-        return Translator(run.model, run.root, decode), str(args.run)
-    from seq2seq.store import ModelStore
+        model = RunDir(args.run).model_files()
+    else:
+        from seq2seq.store import ModelStore
 
-    version = ModelStore(args.store).select(args.version, args.source_lang, args.target_lang)
-    return Translator(version.model_dir, version.path, decode), version.id
+        model = ModelStore(args.store).select(args.version, args.source_lang, args.target_lang).model_files()
+    translator, _ = open_translator(model, args.engine, DecodeConfig(dtype=args.dtype))
+    return translator, model.name
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
@@ -55,22 +56,20 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 
 def cmd_publish(args: argparse.Namespace) -> None:
     from data_prep.prepare import PreparedDir
-    from seq2seq.evaluate import evaluate_with_int8
+    from seq2seq.release import release
     from seq2seq.run_dir import RunDir
-    from seq2seq.store import publish
 
-    run = RunDir(args.run)
-    summary = run.read_summary()
+    summary = RunDir(args.run).read_summary()
     if (args.test_source is None) != (args.test_target is None):
         raise S2SError("give both --test-source and --test-target, or neither")
     if args.test_source:
         test_source, test_target, name = args.test_source, args.test_target, None
     else:
         test_source, test_target, name = PreparedDir(Path(summary["prepared"])).test_split()
-    result, int8 = evaluate_with_int8(run.model, run.root, test_source, test_target, name)
-    version = publish(args.run, args.store, result, int8)
-    print(f"published {version.id} to {args.store}: BLEU {result.scores.bleu:.2f} "
-          f"chrF {result.scores.chrf:.2f} on {result.name} (int8: BLEU {int8.scores.bleu:.2f})")
+    version, results = release(args.run, args.store, test_source, test_target, name)
+    result = next(iter(results.values()))
+    print(f"published {version.id} to {args.store}: BLEU {result.scores.bleu:.2f} chrF {result.scores.chrf:.2f} "
+          f"on {result.name} ({', '.join(f'{key} {r.scores.bleu:.2f}' for key, r in results.items())})")
     print(f"BLEU signature: {result.scores.bleu_signature}")
 
 
@@ -101,10 +100,9 @@ def _list_versions(store, as_json: bool) -> None:
         print(f"no versions in {store.root}")
     for v in snapshot.versions:
         mark = "*" if v.id in defaults else " "
-        int8 = v.info["test"].get("int8")
+        engines = ", ".join(f"{key} {score['bleu']:.2f}" for key, score in v.scores.items())
         print(f"{mark} {v.id}  {v.pair[0]}->{v.pair[1]}  BLEU {v.bleu:6.2f}  chrF {v.info['test']['chrf']:6.2f}  "
-              + (f"int8 {int8['bleu_change']:+.2f}  " if int8 else "")
-              + f"{v.info['test']['name']}  {v.info['created']}")
+              f"({engines})  {v.info['test']['name']}  {v.info['created']}")
 
 
 def cmd_models(args: argparse.Namespace) -> None:

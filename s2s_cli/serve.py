@@ -2,11 +2,11 @@
 import argparse
 from pathlib import Path
 
-from s2s_cli.common import add_store
+from s2s_cli.common import add_engine, add_store
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
-    from serve.config import MIB, BatchConfig, ServeConfig, ServerConfig
+    from serve.config import MIB, BatchConfig, ServeConfig, ServerConfig, engine_threads
     from serve.server import run_server
 
     config = ServeConfig(
@@ -14,8 +14,9 @@ def cmd_serve(args: argparse.Namespace) -> None:
         max_items=args.max_items, max_item_chars=args.max_item_chars, max_beam_size=args.max_beam_size,
         batching=BatchConfig(max_batch_size=args.max_batch_size, max_wait_ms=args.max_wait_ms,
                              max_queue=args.max_queue),
-        request_timeout_s=args.timeout, cache_size=args.cache_size, int8=args.int8,
-        reload_interval_s=args.reload_interval, api_keys=args.api_keys)
+        request_timeout_s=args.timeout, cache_size=args.cache_size, engine=args.engine, int8=args.int8,
+        threads=args.engine_threads or engine_threads(args.workers), reload_interval_s=args.reload_interval,
+        api_keys=args.api_keys)
     run_server(config, ServerConfig(host=args.host, port=args.port, workers=args.workers, threads=args.threads))
 
 
@@ -72,8 +73,11 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, default=ServerConfig.threads,
                    help="request threads per worker; they wait on the batcher (default: %(default)s)")
     _add_limits(p, defaults)
-    p.add_argument("--int8", action="store_true", help="quantise the models to int8 (CPU only); version.json "
-                   "records what int8 costs in test BLEU")
+    add_engine(p)
+    p.add_argument("--engine-threads", type=int, metavar="N",
+                   help="CTranslate2's threads per worker (default: the cores divided among the workers)")
+    p.add_argument("--int8", action="store_true", help="translate with int8 models on the CPU (CTranslate2's, or "
+                   "Sockeye's without an export); version.json records what int8 costs in test BLEU")
     p.add_argument("--reload-interval", type=float, default=ServeConfig.reload_interval_s,
                    help="seconds between checks of the store for new versions; 0 turns hot reload off "
                    "(default: %(default)s)")

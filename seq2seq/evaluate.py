@@ -8,7 +8,8 @@ from tqdm import tqdm
 from data_prep.corpus import data_set_name, file_sha256, read_parallel
 from data_prep.errors import S2SError
 from seq2seq.scoring import Scores, score
-from seq2seq.translator import DecodeConfig, DecodeOptions, Translator
+from seq2seq.engines import CTRANSLATE2, SOCKEYE, ModelFiles, open_translator
+from seq2seq.translator import DecodeConfig, DecodeOptions, TextTranslator
 
 logger = logging.getLogger(__name__)
 
@@ -21,7 +22,7 @@ class TestResult:
     scores: Scores
 
 
-def evaluate(translator: Translator, source: Path, reference: Path, name: str | None = None,
+def evaluate(translator: TextTranslator, source: Path, reference: Path, name: str | None = None,
              options: DecodeOptions = DecodeOptions()) -> TestResult:
     """Translates `source` and scores it against `reference` (plain or .gz)."""
     pairs = list(read_parallel(source, reference))
@@ -38,12 +39,20 @@ def evaluate(translator: Translator, source: Path, reference: Path, name: str | 
     return result
 
 
-def evaluate_with_int8(model_dir: Path, subword_dir: Path, source: Path, reference: Path,
-                       name: str | None = None) -> tuple[TestResult, TestResult]:
-    """Scores a model as trained and quantised to int8, so that a version records what int8
-    serving would cost in BLEU."""
-    results = []
-    for dtype in ("float32", "int8"):
-        results.append(evaluate(Translator(model_dir, subword_dir, DecodeConfig(dtype=dtype)), source, reference, name))
-    logger.info("int8 changes test BLEU by %+.2f", results[1].scores.bleu - results[0].scores.bleu)
-    return results[0], results[1]
+def score_key(engine: str, dtype: str) -> str:
+    """How version.json names a score: "ctranslate2-int8"."""
+    return f"{engine}-{dtype}"
+
+
+def evaluate_engines(model: ModelFiles, source: Path, reference: Path, name: str | None = None) -> dict[str, TestResult]:
+    """Scores a model on each engine and precision that can serve it, so that a version records
+    what each gives: Sockeye in float32, and CTranslate2 in float32 and int8 where the model has an
+    export (else Sockeye's own int8). The first is the version's headline score."""
+    usable_export = model.export_dir is not None and model.export_problem is None
+    runs = ([(CTRANSLATE2, "float32"), (SOCKEYE, "float32"), (CTRANSLATE2, "int8")] if usable_export
+            else [(SOCKEYE, "float32"), (SOCKEYE, "int8")])
+    results = {}
+    for engine, dtype in runs:
+        translator, _ = open_translator(model, engine, DecodeConfig(dtype=dtype))
+        results[score_key(engine, dtype)] = evaluate(translator, source, reference, name)
+    return results

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from data_prep.errors import S2SError
+from seq2seq.engines import ModelFiles
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,12 @@ class RunDir:
     def summary(self) -> Path:
         """run.json: what was trained, on what, and how each checkpoint scored."""
         return self.root / "run.json"
+
+    def model_files(self) -> ModelFiles:
+        """The run's model, once finished; a run has no CTranslate2 export (`s2s publish` makes one)."""
+        self.read_summary()
+        return ModelFiles(name=str(self.root), model_dir=self.model, subword_dir=self.root,
+                          export_problem="a training run has no CTranslate2 export; `s2s publish` makes one")
 
     def read_summary(self) -> dict:
         if not self.summary.is_file():

@@ -24,12 +24,12 @@ from data_prep.corpus import CorpusSpec
 from data_prep.errors import S2SError
 from data_prep.prepare import PreparedDir, PrepareConfig, prepare
 from data_prep.subwords import SubwordConfig
-from seq2seq.evaluate import evaluate_with_int8
 from seq2seq.hyperparameters import Hyperparameters, parse_hyperparameters
 from seq2seq.launch import Cluster, processes_per_host, train_on
 from seq2seq.metrics import log_metric
 from seq2seq.run_dir import RunDir
-from seq2seq.store import Version, publish
+from seq2seq.release import release
+from seq2seq.store import Version
 from seq2seq.train import TrainConfig, failure_reason
 
 logger = logging.getLogger(__name__)
@@ -163,11 +163,11 @@ def run_job(paths: SageMakerPaths) -> Version | None:
         logger.info("training finished; host %s leaves evaluation and publishing to %s",
                     cluster.current_host, cluster.hosts[0])
         return None
-    result, int8 = evaluate_with_int8(run.model, run.root, *prepared.test_split())
+    version, results = release(run.root, paths.model, *prepared.test_split())
+    result = next(iter(results.values()))
     log_metric("test:bleu", result.scores.bleu)
     log_metric("test:chrf", result.scores.chrf)
-    log_metric("test:int8_bleu", int8.scores.bleu)
-    version = publish(run.root, paths.model, result, int8)
+    log_metric("test:int8_bleu", next(r.scores.bleu for key, r in results.items() if key.endswith("-int8")))
     paths.output_data.mkdir(parents=True, exist_ok=True)
     for source in (prepared.manifest, prepared.lengths_plot, run.summary, run.curve, run.model / "log",
                    run.model / "metrics"):

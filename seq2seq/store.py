@@ -4,6 +4,7 @@ A store is a directory with one sub-directory per version:
 
     STORE/<version id>/
         model/                 Sockeye's files (params.best is a real file, not a link)
+        ctranslate2/           the same model converted for CTranslate2 (seq2seq/ct2_convert.py)
         sentencepiece*.model   one joint model, or one per side
         training_curve.png     perplexity and validation BLEU at each checkpoint
         version.json           id, languages, scores, provenance and the sha256 of every file
@@ -27,6 +28,7 @@ from data_prep import atomic
 from data_prep.corpus import file_sha256
 from data_prep.errors import S2SError
 from data_prep.subwords import SubwordPair
+from seq2seq.engines import ModelFiles
 from seq2seq.evaluate import TestResult
 from seq2seq.run_dir import RunDir
 
@@ -38,6 +40,9 @@ PROMOTIONS_JSON = "promotions.json"
 # How far below the current default's test BLEU a version may be and still be promoted unforced.
 PROMOTE_TOLERANCE = 1.0
 MODEL_DIR = "model"
+# The CTranslate2 export; a version without one (older, or a model the converter refused) is
+# translated by Sockeye.
+EXPORT_DIR = "ctranslate2"
 # What inference needs from Sockeye's output folder, plus args.yaml as the record of training.
 SOCKEYE_FILES = ("config", "version", "vocab.src.0.json", "vocab.trg.0.json", "params.best", "args.yaml")
 READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
@@ -69,28 +74,65 @@ class Version:
     def model_dir(self) -> Path:
         return self.path / MODEL_DIR
 
-    def verify(self) -> None:
-        """Fails if any file differs from the sha256 recorded at publication."""
+    def _mismatched(self, export: bool) -> str | None:
+        """The first file (of the export, or of the rest) that differs from its recorded sha256."""
         for rel, expected in self.info["files"].items():
-            path = self.path / rel
-            if not path.is_file() or file_sha256(path) != expected:
-                raise S2SError(f"version {self.id}: {rel} is missing or does not match its sha256")
+            if rel.startswith(EXPORT_DIR + "/") == export:
+                path = self.path / rel
+                if not path.is_file() or file_sha256(path) != expected:
+                    return rel
+        return None
+
+    def verify(self) -> None:
+        """Fails if any file but the CTranslate2 export's differs from the sha256 recorded at
+        publication; a bad export only costs the version that engine (export_problem)."""
+        bad = self._mismatched(export=False)
+        if bad:
+            raise S2SError(f"version {self.id}: {bad} is missing or does not match its sha256")
+
+    def export_problem(self) -> str | None:
+        """Why the CTranslate2 export cannot be used, or None."""
+        export = self.info.get(EXPORT_DIR)
+        if not export:
+            return "no CTranslate2 export (published before s2s made one)"
+        if "refused" in export:
+            return f"no CTranslate2 export: {export['refused']}"
+        bad = self._mismatched(export=True)
+        return f"{bad} is missing or does not match its sha256" if bad else None
+
+    def model_files(self) -> ModelFiles:
+        return ModelFiles(name=self.id, model_dir=self.model_dir, subword_dir=self.path,
+                          export_dir=self.path / EXPORT_DIR, export_problem=self.export_problem())
+
+    @property
+    def scores(self) -> dict[str, dict]:
+        """Test BLEU and chrF by engine and precision ("ctranslate2-int8"); older versions have
+        Sockeye's float32 and int8 only."""
+        test = self.info["test"]
+        if "engines" in test:
+            return test["engines"]
+        scores = {"sockeye-float32": {"bleu": test["bleu"], "chrf": test["chrf"]}}
+        if test.get("int8"):
+            scores["sockeye-int8"] = {"bleu": test["int8"]["bleu"], "chrf": test["int8"]["chrf"]}
+        return scores
 
 
 def _software_versions() -> dict:
     from importlib.metadata import version
 
-    return {name: version(name) for name in ("sockeye", "torch", "sacrebleu", "sentencepiece")}
+    return {name: version(name) for name in ("sockeye", "torch", "ctranslate2", "sacrebleu", "sentencepiece")}
 
 
 def _version_id(source_lang: str, target_lang: str, created: datetime, digest: str) -> str:
     return f"{source_lang}-{target_lang}-{created:%Y%m%d-%H%M%S}-{digest[:8]}"
 
 
-def publish(run_dir: Path, store: Path, test: TestResult, int8: TestResult | None = None) -> Version:
-    """Copies a finished run into the store as a new version scored by `test` (and by `int8`,
-    the same test set translated by the int8-quantised model)."""
+def publish(run_dir: Path, store: Path, results: dict[str, TestResult], export: Path | None = None,
+            export_refused: str | None = None) -> Version:
+    """Copies a finished run, and its CTranslate2 `export`, into the store as a new version scored
+    by `results` (the same test set on each engine and precision, the headline first)."""
     run = RunDir(run_dir)
+    headline, test = next(iter(results.items()))
     summary = run.read_summary()
     created = datetime.now(timezone.utc)
     version_id = _version_id(summary["source_lang"], summary["target_lang"], created,
@@ -105,15 +147,18 @@ def publish(run_dir: Path, store: Path, test: TestResult, int8: TestResult | Non
             shutil.copyfile(model, tmp / model.name)
         if run.curve.is_file():
             shutil.copyfile(run.curve, tmp / run.curve.name)
+        if export is not None:
+            shutil.copytree(export, tmp / EXPORT_DIR)
         info = {
             "id": version_id,
             "source_lang": summary["source_lang"],
             "target_lang": summary["target_lang"],
             "created": created.isoformat(timespec="seconds"),
             "test": {"name": test.name, "source_sha256": test.source_sha256,
-                     "reference_sha256": test.reference_sha256, **asdict(test.scores),
-                     **({"int8": {"bleu": int8.scores.bleu, "chrf": int8.scores.chrf,
-                                  "bleu_change": round(int8.scores.bleu - test.scores.bleu, 2)}} if int8 else {})},
+                     "reference_sha256": test.reference_sha256, **asdict(test.scores), "engine": headline,
+                     "engines": {key: {"bleu": r.scores.bleu, "chrf": r.scores.chrf} for key, r in results.items()}},
+            # int8 or float32 is chosen when CTranslate2 loads the model.
+            EXPORT_DIR: ({"weights": "float32"} if export is not None else {"refused": export_refused or "not converted"}),
             "training": {"train_data_sha256": summary["train_data_sha256"], "preset": summary["preset"],
                          "hyperparameters": summary["sockeye_args"], "updates": summary["updates"],
                          "checkpoints": summary["checkpoints"], "averaging": summary.get("averaging")},

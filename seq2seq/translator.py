@@ -1,4 +1,6 @@
-"""Translating plain text with a Sockeye model and its SentencePiece model."""
+"""Translating plain text with a model and its SentencePiece model: what every engine offers,
+and the Sockeye engine (the CTranslate2 one is seq2seq/ct2_translator.py)."""
+import abc
 import logging
 import threading
 import unicodedata
@@ -13,14 +15,21 @@ from data_prep.subwords import SubwordPair
 logger = logging.getLogger(__name__)
 
 DTYPES = ("float32", "int8")
+# A translation may be up to this many times as long as its source, in subwords. It is Sockeye's
+# own factor when it is not told a length ratio (`max_output_length_num_stds` < 0). Its default
+# bound, the training data's mean ratio plus two standard deviations, cut 3% of the demo's test
+# translations short, in mid-word ("... obwohl dieser Fuchs fa").
+OUTPUT_LENGTH_FACTOR = 2
 
 
 @dataclass(frozen=True)
 class DecodeConfig:
     """How a loaded model is run: fixed for the model's lifetime."""
     batch_size: int = 32
-    # int8 is Sockeye's dynamic quantisation of the linear layers, on CPU only.
+    # int8 runs on the CPU: CTranslate2's int8, or Sockeye's dynamic quantisation of the linear layers.
     dtype: str = "float32"
+    # CTranslate2's threads for one translation (0: its default, one per core).
+    threads: int = 0
 
 
 @dataclass(frozen=True)
@@ -46,8 +55,46 @@ class Hypotheses:
 EMPTY = Hypotheses([""], [0.0])
 
 
-class Translator:
-    """A loaded model. Thread-safe: concurrent calls are serialised on the model."""
+def clean_sentences(sentences: list[str]) -> tuple[list[str], list[int]]:
+    """Each sentence stripped and NFC-normalised, and the indices of those left non-empty."""
+    texts = [unicodedata.normalize("NFC", s.strip()) for s in sentences]
+    return texts, [i for i, text in enumerate(texts) if text]
+
+
+class TextTranslator(abc.ABC):
+    """Plain text in, plain text out: what every engine offers (see seq2seq/engines.py)."""
+    # "sockeye" or "ctranslate2": the engine's name in logs and in version.json.
+    engine = ""
+    subwords: SubwordPair
+
+    @property
+    @abc.abstractmethod
+    def max_input_length(self) -> int:
+        """Subwords per sentence the model takes; longer input is translated in chunks."""
+
+    @abc.abstractmethod
+    def hypotheses(self, sentences: list[str], options: DecodeOptions = DecodeOptions()) -> list[Hypotheses]:
+        """Translates each sentence; an empty (or blank) sentence translates to ""."""
+
+    def translate(self, sentences: list[str], options: DecodeOptions = DecodeOptions()) -> list[str]:
+        return [h.best for h in self.hypotheses(sentences, options)]
+
+    def translate_stream(self, lines: Iterator[str], options: DecodeOptions = DecodeOptions(),
+                         chunk_size: int = 256) -> Iterator[str]:
+        """Translates a long stream in chunks, keeping memory flat and order intact."""
+        chunk: list[str] = []
+        for line in lines:
+            chunk.append(line)
+            if len(chunk) == chunk_size:
+                yield from self.translate(chunk, options)
+                chunk = []
+        if chunk:
+            yield from self.translate(chunk, options)
+
+
+class Translator(TextTranslator):
+    """A Sockeye model loaded with PyTorch. Thread-safe: concurrent calls are serialised on the model."""
+    engine = "sockeye"
 
     def __init__(self, model_dir: Path, subword_dir: Path, config: DecodeConfig = DecodeConfig()):
         """`subword_dir` holds the SentencePiece model(s) that the model was trained with."""
@@ -66,6 +113,7 @@ class Translator:
                                                  brevity_penalty_weight=0.0)
         self._scorer.to(self._models[0].dtype)
         self._device = device
+        self.device = device.type
         self.config = config
         # Sockeye fixes beam and n-best size per Translator; these share the loaded models.
         self._translators: dict[DecodeOptions, object] = {}
@@ -81,21 +129,19 @@ class Translator:
             self._translators[options] = inference.Translator(
                 device=self._device, ensemble_mode="linear", scorer=self._scorer, batch_size=self.config.batch_size,
                 beam_size=options.beam_size, nbest_size=options.nbest, beam_search_stop="all",
+                max_output_length_num_stds=-1,
                 models=self._models, source_vocabs=self._source_vocabs, target_vocabs=self._target_vocabs)
         return self._translators[options]
 
     @property
     def max_input_length(self) -> int:
-        """Subwords per sentence the model takes; Sockeye splits longer input into chunks."""
         return self._sockeye(DecodeOptions()).max_input_length
 
     def hypotheses(self, sentences: list[str], options: DecodeOptions = DecodeOptions()) -> list[Hypotheses]:
-        """Translates each sentence; an empty (or blank) sentence translates to ""."""
         from sockeye.inference import make_input_from_plain_string
         import torch
 
-        texts = [unicodedata.normalize("NFC", s.strip()) for s in sentences]
-        todo = [i for i, text in enumerate(texts) if text]
+        texts, todo = clean_sentences(sentences)
         inputs = [make_input_from_plain_string(n, self.subwords.source.encode(texts[i])) for n, i in enumerate(todo)]
         outputs = []
         if inputs:
@@ -113,18 +159,3 @@ class Translator:
             else:
                 results[i] = Hypotheses([decode(output.translation)], [output.score])
         return results
-
-    def translate(self, sentences: list[str], options: DecodeOptions = DecodeOptions()) -> list[str]:
-        return [h.best for h in self.hypotheses(sentences, options)]
-
-    def translate_stream(self, lines: Iterator[str], options: DecodeOptions = DecodeOptions(),
-                         chunk_size: int = 256) -> Iterator[str]:
-        """Translates a long stream in chunks, keeping memory flat and order intact."""
-        chunk: list[str] = []
-        for line in lines:
-            chunk.append(line)
-            if len(chunk) == chunk_size:
-                yield from self.translate(chunk, options)
-                chunk = []
-        if chunk:
-            yield from self.translate(chunk, options)

@@ -157,11 +157,12 @@ def models():
     registry = _registry()
     snapshot = registry.snapshot
     defaults = {"-".join(pair): v.id for pair, v in snapshot.defaults().items()}
+    engines = registry.engines
     return jsonify(
         models=[{"id": v.id, "source": v.pair[0], "target": v.pair[1], "bleu": v.bleu,
-                 "chrf": v.info["test"]["chrf"], "int8": v.info["test"].get("int8"),
-                 "test_set": v.info["test"]["name"], "created": v.info["created"],
-                 "default": defaults.get("-".join(v.pair)) == v.id, "loaded": v.id in registry.loaded}
+                 "chrf": v.info["test"]["chrf"], "scores": v.scores, "test_set": v.info["test"]["name"],
+                 "created": v.info["created"], "default": defaults.get("-".join(v.pair)) == v.id,
+                 "loaded": v.id in engines, **({"engine": engines[v.id]} if v.id in engines else {})}
                 for v in snapshot.versions],
         defaults=defaults, refused=registry.refused)
 

@@ -4,6 +4,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from data_prep.errors import S2SError
+from seq2seq.engines import ENGINES
+from seq2seq.translator import DecodeConfig
 
 MIB = 1024 * 1024
 # Where worker processes keep their Prometheus metrics, so that /metrics can sum them.
@@ -32,8 +34,12 @@ class ServeConfig:
     request_timeout_s: float = 60.0
     # Translations remembered per worker; 0 turns the cache off.
     cache_size: int = 10_000
-    # Quantise the served models to int8 (CPU only).
+    # auto, ctranslate2 or sockeye (seq2seq/engines.py).
+    engine: str = "auto"
+    # Quantise the served models to int8 (CPU only): CTranslate2's int8, or Sockeye's.
     int8: bool = False
+    # CTranslate2's threads per translation; 0 shares the cores among the workers (engine_threads).
+    threads: int = 0
     # How often the store is checked for new versions and promotions; 0 turns hot reload off.
     reload_interval_s: float = 2.0
     # A JSON file of hashed API keys; when set, /v1/* requires a key.
@@ -41,7 +47,13 @@ class ServeConfig:
     # Load the default versions at start-up, so that /readyz and /ping succeed only with models in memory.
     preload: bool = True
 
+    def decode_config(self) -> DecodeConfig:
+        return DecodeConfig(batch_size=self.batching.max_batch_size, dtype="int8" if self.int8 else "float32",
+                            threads=self.threads)
+
     def __post_init__(self):
+        if self.engine not in ENGINES:
+            raise S2SError(f"unknown engine {self.engine!r}; choose one of: {', '.join(ENGINES)}")
         if self.batching.max_queue < self.max_items:
             raise S2SError(f"the queue ({self.batching.max_queue} sentences) must hold at least one "
                            f"request's {self.max_items} items")
@@ -73,6 +85,12 @@ class ServerConfig:
     timeout_s: int = 60
     # SIGTERM: stop accepting, and give requests in flight this long to finish.
     graceful_timeout_s: int = 25
+
+
+def engine_threads(workers: int) -> int:
+    """CTranslate2's threads per worker: the cores shared among the workers, so that N workers
+    decoding at once do not oversubscribe the machine."""
+    return max(1, (os.cpu_count() or 1) // max(1, workers))
 
 
 def sagemaker_defaults() -> dict:

@@ -16,8 +16,7 @@ from data_prep.demo_corpus import DemoCorpusConfig, write_demo_corpus
 from data_prep.errors import S2SError
 from data_prep.prepare import PrepareConfig, prepare
 from data_prep.subwords import SubwordConfig
-from seq2seq.evaluate import evaluate_with_int8
-from seq2seq.store import publish
+from seq2seq.release import release
 from seq2seq.train import TrainConfig, train
 
 logger = logging.getLogger(__name__)
@@ -76,8 +75,8 @@ def run_demo(config: DemoConfig) -> dict:
     prepare(demo_prepare_config(corpus, work / "prepared", config.vocab_size))
     train(TrainConfig(prepared=work / "prepared", output=work / "run", preset="tiny", seed=config.seed,
                       force=True))
-    result, int8 = evaluate_with_int8(work / "run" / "model", work / "run", *corpus["test"])
-    version = publish(work / "run", work / "models", result, int8)
+    version, results = release(work / "run", work / "models", *corpus["test"])
+    result = next(iter(results.values()))
     logger.info("published %s with BLEU %.2f", version.id, result.scores.bleu)
 
     port = free_port()

@@ -51,6 +51,11 @@ class Registry:
         return list(self._served.copy())
 
     @property
+    def engines(self) -> dict[str, dict]:
+        """Per loaded version, the engine that translates it, on which device, and why."""
+        return {version_id: served.engine.as_dict() for version_id, served in self._served.copy().items()}
+
+    @property
     def refused(self) -> dict[str, str]:
         return {name: reason for name, (_, reason) in self._refused.copy().items()}
 
@@ -137,7 +142,8 @@ class Registry:
         with self._load_lock:
             if version.id not in self._served:
                 logger.info("loading version %s", version.id)
-                self._served[version.id] = ServedVersion(version, self.config.batching, self.config.int8)
+                self._served[version.id] = ServedVersion(version, self.config.batching, self.config.engine,
+                                                         self.config.decode_config())
             return self._served[version.id]
 
     def resolve(self, source_lang: str | None, target_lang: str | None,

@@ -4,8 +4,10 @@ from dataclasses import dataclass
 
 from data_prep.errors import S2SError
 from seq2seq.store import Version
-from seq2seq.translator import DecodeConfig, DecodeOptions, Hypotheses, Translator
-from serve.batcher import Batcher, BatchConfig
+from seq2seq.engines import open_translator
+from seq2seq.translator import DecodeConfig, DecodeOptions, Hypotheses
+from serve.batcher import Batcher
+from serve.config import BatchConfig
 from serve.cache import LruCache
 from serve.segment import segment
 
@@ -27,12 +29,11 @@ class TextResult:
 
 
 class ServedVersion:
-    def __init__(self, version: Version, batching: BatchConfig, int8: bool):
+    def __init__(self, version: Version, batching: BatchConfig, engine: str, decode: DecodeConfig):
         self.version = version
-        config = DecodeConfig(batch_size=batching.max_batch_size, dtype="int8" if int8 else "float32")
 
         def load():
-            self.translator = Translator(version.model_dir, version.path, config)
+            self.translator, self.engine = open_translator(version.model_files(), engine, decode)
             # Sockeye traces its decoder on first use: pay that now, not in the first request.
             self.translator.translate([WARM_UP])
             return self.translator.hypotheses

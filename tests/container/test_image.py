@@ -66,6 +66,13 @@ def test_image_trains_then_serves_what_it_trained(small_corpus, tmp_path):
             assert re.search(definition["Regex"], log), definition["Name"]
         (version,) = ModelStore(paths.model).versions()
         version.verify()
+        # The job published the CTranslate2 export, and CTranslate2 runs in the image.
+        assert version.export_problem() is None
+        ct2 = subprocess.run(["buildah", "run", "--isolation", "chroot", name, "--", "python3", "-c",
+                              "import ctranslate2; print(ctranslate2.__version__, ctranslate2.get_cuda_device_count())"],
+                             capture_output=True, text=True, timeout=120)
+        assert ct2.returncode == 0, ct2.stderr[-2000:]
+        print(f"CTranslate2 in the image: version and CUDA devices {ct2.stdout.strip()}")
 
         port = free_port()
         server = subprocess.Popen(["buildah", "run", "--isolation", "chroot", "--network", "host",
@@ -92,3 +99,4 @@ def test_image_trains_then_serves_what_it_trained(small_corpus, tmp_path):
             server.terminate()
             output = server.communicate(timeout=60)[0]
         assert version.id in output
+        assert f"{version.id}: engine ctranslate2 on cpu" in output

@@ -55,6 +55,9 @@ def test_train_entry_point_publishes_a_servable_version_and_prints_metrics(small
     version.verify()
     assert version.info["training"]["updates"] == 20
     assert version.info["test"]["name"] == "corpus" and version.info["test"]["sentences"] == 50
+    # The job publishes the CTranslate2 export, scored like the Sockeye model.
+    assert version.export_problem() is None
+    assert set(version.scores) == {"ctranslate2-float32", "sockeye-float32", "ctranslate2-int8"}
     assert {"manifest.json", "run.json", "lengths.png", "training_curve.png", "sockeye-log", "sockeye-metrics"} <= \
         {p.name for p in paths.output_data.iterdir()}
     assert not paths.failure.exists()

@@ -68,7 +68,7 @@ def test_crash_mid_publish_leaves_no_version(demo, tmp_path, monkeypatch):
     monkeypatch.setattr(module.shutil, "copyfile", copy_then_crash)
     target = tmp_path / "store"
     with pytest.raises(OSError, match="disk full"):
-        publish(workdir / "run", target, test)
+        publish(workdir / "run", target, {"sockeye-float32": test})
     assert ModelStore(target).versions() == []
     assert list(target.iterdir()) == []
 

@@ -35,7 +35,7 @@ def test_separate_vocabularies_train_translate_and_publish(small_corpus, tmp_pat
     (translation,) = translator.translate(["The dog sees a cat."])
     assert isinstance(translation, str)
     result = evaluate(translator, tmp_path / "prepared" / "test.source", tmp_path / "prepared" / "test.target")
-    version = publish(tmp_path / "run", tmp_path / "store", result)
+    version = publish(tmp_path / "run", tmp_path / "store", {"sockeye-float32": result})
     assert {"sentencepiece.source.model", "sentencepiece.target.model"} <= set(version.info["files"])
     ModelStore(tmp_path / "store").get(version.id).verify()
 

@@ -242,11 +242,12 @@ def test_hot_reload_serves_new_versions_and_refuses_tampered_ones(store, tmp_pat
     shutil.rmtree(better)
     assert registry.refresh() and "en-de-better" not in registry.loaded
 
-    # Files that match their sha256 but do not load: refused too, and the previous default stays.
+    # Files that match their sha256 but load on no engine: refused too, and the previous default stays.
     broken = _copy_version(original, copy, "en-de-broken", 99.0)
-    (broken / "model" / "params.best").write_bytes(b"garbage")
     info = json.loads((broken / "version.json").read_text())
-    info["files"]["model/params.best"] = hashlib.sha256(b"garbage").hexdigest()
+    for rel in ("model/params.best", "ctranslate2/model.bin"):
+        (broken / rel).write_bytes(b"garbage")
+        info["files"][rel] = hashlib.sha256(b"garbage").hexdigest()
     (broken / "version.json").write_text(json.dumps(info))
     ModelStore(copy).promote("en-de-broken")
     assert registry.refresh()

@@ -66,10 +66,11 @@ def _translate(url, q, **fields):
     return requests.post(url + "/v1/translate", json={"q": q, "source": "en", "target": "de", **fields}, timeout=60)
 
 
-def test_concurrent_clients_each_get_their_own_translation(demo, store):
+@pytest.mark.parametrize("engine", ["ctranslate2", "sockeye"])
+def test_concurrent_clients_each_get_their_own_translation(demo, store, engine):
     # Distinct inputs from the demo's test set, and what each translates to when sent alone.
     sources = (demo[0] / "corpus" / "test.en").read_text(encoding="utf-8").splitlines()[:48]
-    with serving(store, "--cache-size", "0", "--max-wait-ms", "20") as server:
+    with serving(store, "--cache-size", "0", "--max-wait-ms", "20", "--engine", engine) as server:
         url = server.url
         alone = {s: _translate(url, s).json()["translations"][0] for s in sources[:24]}
         requests_ = [[sources[i], sources[(i + 7) % 24]] for i in range(24)] * 2
@@ -189,7 +190,7 @@ def test_keys_rate_limits_and_a_full_queue_over_http(limited_server):
 def test_sagemaker_environment_and_access_log(store):
     port = free_port()
     env = {"SAGEMAKER_BIND_TO_PORT": str(port), "SAGEMAKER_MODEL_SERVER_WORKERS": "2",
-           "SAGEMAKER_MAX_PAYLOAD_IN_MB": "1", "SAGEMAKER_MODEL_SERVER_TIMEOUT": "3"}
+           "SAGEMAKER_MAX_PAYLOAD_IN_MB": "1", "SAGEMAKER_MODEL_SERVER_TIMEOUT": "1"}
     with serving(store, "--max-batch-size", "1", "--cache-size", "0", env=env, port=port) as server:
         url = server.url
         assert requests.get(url + "/execution-parameters", timeout=5).json() == {
@@ -197,10 +198,11 @@ def test_sagemaker_environment_and_access_log(store):
         too_big = requests.post(url + "/invocations", data="a" * (1024 * 1024 + 1), timeout=10,
                                 headers={"Content-Type": "text/plain"})
         assert too_big.status_code == 413
-        # 400 sentences one at a time take some 12 s, longer than the 3 s timeout.
-        slow = requests.post(url + "/invocations", data=(APPLES + "\n") * 400, timeout=60,
+        # 1,000 long sentences one at a time take many seconds on either engine, longer than the 1 s timeout.
+        long = " and ".join([APPLES.rstrip(".")] * 6) + "."
+        slow = requests.post(url + "/invocations", data=(long + "\n") * 1000, timeout=60,
                              headers={"Content-Type": "text/plain"})
-        assert slow.status_code == 503 and "did not finish within 3 s" in slow.json()["error"]["message"]
+        assert slow.status_code == 503 and "did not finish within 1 s" in slow.json()["error"]["message"]
         for _ in range(4):
             ok = requests.post(url + "/invocations", json={"instances": [{"data": DOG}]}, timeout=60)
             assert ok.json() == {"predictions": [{"target": DOG_DE}]}
@@ -214,18 +216,20 @@ def test_sagemaker_environment_and_access_log(store):
     assert {"time", "method", "path", "status", "ms", "version", "items", "remote"} <= records[-1].keys()
 
 
-def test_sigterm_drains_requests_in_flight(store):
-    with serving(store, "--max-batch-size", "1", "--cache-size", "0") as server:
+@pytest.mark.parametrize("engine,sentences", [("ctranslate2", 200), ("sockeye", 8)])
+def test_sigterm_drains_requests_in_flight(store, engine, sentences):
+    with serving(store, "--max-batch-size", "1", "--cache-size", "0", "--engine", engine) as server:
         url, process = server.url, server.process
         with ThreadPoolExecutor(4) as pool:
-            # Each takes a second or more: 32 sentences one at a time, behind one another.
-            futures = [pool.submit(_translate, url, [APPLES] * 8) for _ in range(4)]
+            # Each takes a second or more: 4 x `sentences` one at a time, behind one another.
+            futures = [pool.submit(_translate, url, [APPLES] * sentences) for _ in range(4)]
             time.sleep(0.3)
             started = time.monotonic()
             process.send_signal(signal.SIGTERM)
             answers = [f.result() for f in futures]
         assert [a.status_code for a in answers] == [200] * 4
-        assert all(a.json()["translations"] == [APPLES_DE] * 8 for a in answers)
+        assert all(a.json()["translations"] == [APPLES_DE] * sentences for a in answers)
+        assert any(f"engine {engine} on cpu" in line for line in server.stderr)
         process.wait(timeout=30)
         assert time.monotonic() - started < 30 and process.returncode == 0
         with pytest.raises(requests.ConnectionError):

@@ -1,0 +1,35 @@
+"""Publishing a finished training run: convert it for CTranslate2, score it on the test set with
+every engine, and publish the version. `s2s publish`, the SageMaker job and the demo do this."""
+import logging
+import tempfile
+from pathlib import Path
+
+from data_prep.errors import S2SError
+from seq2seq.ct2_convert import convert
+from seq2seq.engines import ModelFiles
+from seq2seq.evaluate import TestResult, evaluate_engines
+from seq2seq.run_dir import RunDir
+from seq2seq.store import EXPORT_DIR, Version, publish
+
+logger = logging.getLogger(__name__)
+
+
+def release(run_dir: Path, store: Path, test_source: Path, test_target: Path,
+            name: str | None = None) -> tuple[Version, dict[str, TestResult]]:
+    """Publishes the run as a version scored on the test set; returns it and its scores, the
+    headline first. A model the converter refuses is published without an export, with the reason."""
+    run = RunDir(run_dir)
+    run.read_summary()
+    with tempfile.TemporaryDirectory(prefix="s2s-export-") as tmp:
+        export, refused = Path(tmp) / EXPORT_DIR, None
+        export.mkdir()
+        try:
+            convert(run.model, export)
+        except S2SError as e:
+            logger.warning("publishing without a CTranslate2 export, to be translated by Sockeye: %s", e)
+            export, refused = None, str(e)
+        model = ModelFiles(name=str(run_dir), model_dir=run.model, subword_dir=run.root, export_dir=export,
+                           export_problem=refused)
+        results = evaluate_engines(model, test_source, test_target, name)
+        version = publish(run_dir, store, results, export, refused)
+    return version, results

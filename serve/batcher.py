@@ -1,9 +1,11 @@
 """Dynamic batching: sentences from concurrent requests share the model's batches.
 
 Each loaded version has one Batcher: request threads queue sentences and wait on futures,
-and one thread takes up to `max_batch_size` sentences with the same decoding options,
-waiting at most `max_wait_ms` after the oldest for the batch to fill. While the model is
-busy the queue fills by itself, so batches grow with the load.
+and one thread takes up to `max_batch_size` sentences with the same decoding options. When
+requests have been arriving less than `max_wait_ms` apart (a running average), it waits at
+most that long after the oldest for the batch to fill; a request that comes alone is
+translated at once. While the model is busy the queue fills by itself, so batches grow
+with the load.
 """
 import logging
 import threading
@@ -49,6 +51,9 @@ class Batcher:
         self._closed = False
         self._loaded = threading.Event()
         self._load_error: BaseException | None = None
+        # When the last request arrived, and the running average of the time between arrivals.
+        self._last_arrival: float | None = None
+        self._gap: float | None = None
         self._thread = threading.Thread(target=self._run, args=(load,), name=f"batcher-{name}", daemon=True)
         self._thread.start()
         self._loaded.wait()
@@ -63,6 +68,10 @@ class Batcher:
             if len(self._queue) + len(sentences) > self.config.max_queue:
                 raise QueueFull(f"the translation queue is full ({len(self._queue)} sentences waiting)")
             now = time.monotonic()
+            if self._last_arrival is not None:
+                gap = now - self._last_arrival
+                self._gap = gap if self._gap is None else 0.75 * self._gap + 0.25 * gap
+            self._last_arrival = now
             items = [_Item(s, options, Future(), now) for s in sentences]
             self._queue.extend(items)
             observability.QUEUE_DEPTH.labels(self.name).set(len(self._queue))
@@ -82,7 +91,10 @@ class Batcher:
                     return None
                 self._ready.wait()
             first = self._queue[0]
-            deadline = first.enqueued + self.config.max_wait_ms / 1000
+            max_wait = self.config.max_wait_ms / 1000
+            # Waiting for company only pays when it is coming: at one request at a time it would add
+            # max_wait to every request (2 ms of the 8 ms a demo sentence took on CTranslate2).
+            deadline = first.enqueued + (max_wait if self._gap is not None and self._gap < max_wait else 0)
             while (len(self._queue) < self.config.max_batch_size and not self._closed
                    and (remaining := deadline - time.monotonic()) > 0):
                 self._ready.wait(remaining)

@@ -87,3 +87,15 @@ def test_a_load_failure_is_raised_to_the_caller():
 
     with pytest.raises(OSError, match="params.best"):
         Batcher(load, BatchConfig(), "t")
+
+
+def test_a_lone_request_is_not_kept_waiting_but_a_stream_of_them_is_batched():
+    recorder = Recorder()
+    batcher = Batcher(lambda: recorder, BatchConfig(max_batch_size=8, max_wait_ms=300), "t")
+    started = time.monotonic()
+    assert batcher.submit(["alone"], DecodeOptions())[0].result(5).best == "ALONE"
+    assert time.monotonic() - started < 0.25  # not the 300 ms a batch may wait to fill
+    # Requests arriving close together: the batcher waits for them to share a batch.
+    futures = [f for s in "bcd" for f in batcher.submit([s], DecodeOptions())]
+    assert [f.result(5).best for f in futures] == ["B", "C", "D"]
+    assert [batch for batch, _ in recorder.batches] == [["alone"], ["b", "c", "d"]]

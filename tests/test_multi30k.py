@@ -53,13 +53,44 @@ def test_prepare_multi30k_en_fr_with_separate_bpe_vocabularies(tmp_path):
     assert "é" in (tmp_path / "en-fr" / "test.target").read_text(encoding="utf-8")
 
 
-def test_short_training_smoke_run(en_de, tmp_path):
+@pytest.fixture(scope="module")
+def short_run(en_de, tmp_path_factory):
     out, _ = en_de
-    summary = train(TrainConfig(prepared=out, output=tmp_path / "run", preset="tiny", dev_sentences=20,
-                                sockeye_args=("--max-updates", "20", "--checkpoint-interval", "10",
-                                              "--batch-size", "512")))
+    run = tmp_path_factory.mktemp("short") / "run"
+    return run, train(TrainConfig(prepared=out, output=run, preset="tiny", dev_sentences=20,
+                                  sockeye_args=("--max-updates", "20", "--checkpoint-interval", "10",
+                                                "--batch-size", "512")))
+
+
+def test_short_training_smoke_run(short_run):
+    run, summary = short_run
     assert summary["updates"] == 20
     assert [c["checkpoint"] for c in summary["checkpoints"]] == [1, 2]
     first, last = summary["checkpoints"]
     assert last["validation_perplexity"] < first["validation_perplexity"]
-    assert (tmp_path / "run" / "model" / "params.best").exists()
+    assert (run / "model" / "params.best").exists()
+
+
+def test_ctranslate2_gives_sockeyes_translations_on_a_short_multi30k_model(short_run, tmp_path):
+    """A model this short mostly repeats itself up to the length bound: where the engines' beam
+    searches end differs, if anywhere."""
+    from data_prep.corpus import read_parallel
+    from seq2seq.ct2_convert import convert
+    from seq2seq.ct2_translator import Ct2Translator
+    from seq2seq.scoring import score
+    from seq2seq.translator import DecodeConfig, DecodeOptions, Translator
+
+    run, _ = short_run
+    (tmp_path / "ct2").mkdir()
+    convert(run / "model", tmp_path / "ct2")
+    pairs = list(read_parallel(MULTI30K / "test_2016_flickr.en.gz", MULTI30K / "test_2016_flickr.de.gz"))[:100]
+    sources, references = [s for s, _ in pairs], [r for _, r in pairs]
+    sockeye, ct2 = Translator(run / "model", run), Ct2Translator(tmp_path / "ct2", run)
+    int8 = Ct2Translator(tmp_path / "ct2", run, DecodeConfig(dtype="int8"))
+    for beam_size in (1, 5):
+        options = DecodeOptions(beam_size=beam_size)
+        expected, got = sockeye.translate(sources, options), ct2.translate(sources, options)
+        assert sum(a == b for a, b in zip(expected, got)) / len(sources) >= 0.97
+        bleu = score(expected, references).bleu
+        assert abs(score(got, references).bleu - bleu) <= 0.3
+        assert abs(score(int8.translate(sources, options), references).bleu - bleu) <= 0.5

@@ -47,20 +47,28 @@ def _config() -> ServeConfig:
 def _json_body() -> dict:
     if not request.is_json:
         raise ApiError(415, f"expected Content-Type application/json, got {request.content_type or 'none'}")
-    body = request.get_json(silent=True)
-    if body is None:
-        raise ApiError(400, "the request body is not valid JSON (or not UTF-8)")
+    body = _parse_json(_text_body(), "the request body")
     if not isinstance(body, dict):
         raise ApiError(400, "the request body must be a JSON object")
     return body
 
 
 def _text_body() -> str:
+    """The body as text: UTF-8, whatever charset the client names (JSON is UTF-8 by definition)."""
     data = request.get_data()
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:
         raise ApiError(400, f"the request body is not valid UTF-8 (byte {e.start})") from None
+
+
+def _parse_json(text: str, where: str):
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ApiError(400, f"{where} is nested too deeply to be read") from None
+    except ValueError as e:
+        raise ApiError(400, f"{where} is not valid JSON ({e})") from None
 
 
 def _check_texts(texts: list, field: str) -> list[str]:
@@ -72,6 +80,12 @@ def _check_texts(texts: list, field: str) -> list[str]:
             raise ApiError(400, f"{field}[{i}] must be a string")
         if len(text) > config.max_item_chars:
             raise ApiError(413, f"{field}[{i}]: {len(text)} characters; at most {config.max_item_chars}")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as e:
+            # JSON's \ud800 escapes can spell half a character, which is no text at all.
+            raise ApiError(400, f"{field}[{i}] is not valid Unicode text: a lone surrogate "
+                                f"{text[e.start]!r} at character {e.start}") from None
     return texts
 
 
@@ -213,10 +227,7 @@ def invocations():
         for number, line in enumerate(_text_body().splitlines(), 1):
             if not line.strip():
                 continue
-            try:
-                record = json.loads(line)
-            except ValueError:
-                raise ApiError(400, f"line {number} is not valid JSON") from None
+            record = _parse_json(line, f"line {number}")
             if not isinstance(record, dict) or not isinstance(record.get("source"), str):
                 raise ApiError(400, f"line {number} must be an object with a string 'source' field")
             texts.append(record["source"])

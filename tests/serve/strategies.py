@@ -1,0 +1,61 @@
+"""Hypothesis strategies for request bodies, the malformed ones above all: the property tests
+(tests/serve/test_fuzz.py) run a fixed budget of them, bench/fuzz.py many more."""
+import json
+
+from hypothesis import strategies as st
+
+ROUTES = ("/v1/translate", "/invocations")
+CONTENT_TYPES = (
+    "application/json", "application/json; charset=utf-8", "application/json; charset=latin-1",
+    "text/plain", "text/plain; charset=utf-16", "application/jsonlines", "application/x-jsonlines",
+    "application/xml", "multipart/form-data; boundary=x", "application/x-www-form-urlencoded",
+    "application/octet-stream", "", "*/*", "application/json;;;", "text/plain; charset=nonsense",
+)
+FIELDS = ("q", "source", "target", "version", "beam_size", "alternatives", "scores", "instances", "data")
+
+# Every JSON value: deep, wide, huge numbers, NaN and infinities, any text.
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.integers(min_value=10**20, max_value=10**60)
+    | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=40),
+    lambda children: st.lists(children, max_size=6) | st.dictionaries(st.text(max_size=10), children, max_size=6),
+    max_leaves=30)
+
+# Text a JSON body can carry: escapes of every kind, lone surrogates among them.
+escapes = st.sampled_from(["\\ud800", "\\udfff", "\\ud83d\\ude00", "\\u0000", "\\u202e", "\\n", "\\t", "\\\"",
+                           "\\\\", "\\/", "\\b", "\\f", "\\u00e9", "\\uffff", "\\ud800\\u0041"])
+escaped_strings = st.lists(st.text(alphabet=st.characters(blacklist_characters='"\\'), max_size=8) | escapes,
+                           max_size=8).map(lambda parts: '"' + "".join(parts) + '"')
+invalid_escapes = st.sampled_from(['"\\x41"', '"\\u12"', '"\\ud800\\u"', '"\\', '"abc', '"\\U0001F600"'])
+
+
+def _request_with(field: str, raw_value: str) -> str:
+    """A request that is valid but for one field, given as raw JSON text."""
+    fields = {"q": '"The small dog sees a red car."', "source": '"en"', "target": '"de"'}
+    fields[field] = raw_value
+    return "{" + ", ".join(f'"{key}": {value}' for key, value in fields.items()) + "}"
+
+
+json_bodies = st.one_of(
+    json_values.map(json.dumps),
+    st.builds(_request_with, st.sampled_from(FIELDS), json_values.map(json.dumps)),
+    st.builds(_request_with, st.sampled_from(FIELDS), escaped_strings | invalid_escapes),
+    st.builds(lambda value: json.dumps({"instances": [{"data": value}]}), json_values),
+    st.builds(lambda raw: '{"instances": [{"data": ' + raw + "}]}", escaped_strings | invalid_escapes),
+    st.integers(min_value=1, max_value=200_000).map(lambda depth: "[" * depth + "]" * depth),
+    st.integers(min_value=1, max_value=200_000).map(lambda depth: '{"q": ' + "[" * depth),
+    st.integers(min_value=4000, max_value=20_000).map(
+        lambda digits: '{"q": "a", "source": "en", "target": "de", "beam_size": ' + "9" * digits + "}"),
+)
+jsonlines_bodies = st.lists(json_bodies | escaped_strings.map(lambda raw: '{"source": ' + raw + "}")
+                            | st.text(max_size=30), max_size=5).map("\n".join)
+text_bodies = st.text(max_size=200)
+
+bodies = st.one_of(
+    st.binary(max_size=300),
+    json_bodies.map(lambda text: text.encode("utf-8", "surrogatepass")),
+    jsonlines_bodies.map(lambda text: text.encode("utf-8", "surrogatepass")),
+    text_bodies.map(lambda text: text.encode("utf-8", "surrogatepass")),
+    st.builds(lambda text, encoding: text.encode(encoding, "replace"), text_bodies,
+              st.sampled_from(["utf-16", "latin-1", "cp1252"])),
+)
+requests_ = st.tuples(st.sampled_from(ROUTES), st.sampled_from(CONTENT_TYPES), bodies)

@@ -1,0 +1,42 @@
+"""Property-based tests of the HTTP surface: whatever the body and content type, the answer is
+a 200 or a JSON 4xx that names the problem, never a 5xx or a hang, and the worker serves on.
+A fixed budget with a fixed seed runs here; bench/fuzz.py runs many more."""
+import pytest
+import requests
+from hypothesis import HealthCheck, given, settings
+
+from tests.serve.strategies import requests_
+from tests.serve.test_gunicorn import GOOD, serving
+
+BUDGET = {"ctranslate2": 400, "sockeye": 100}
+
+
+@pytest.fixture(scope="module", params=sorted(BUDGET))
+def server(store, request):
+    with serving(store, "--engine", request.param, "--max-payload-mb", "1") as server:
+        yield request.param, server
+
+
+def _check(url: str, route: str, content_type: str, body: bytes) -> None:
+    headers = {"Content-Type": content_type} if content_type else {}
+    response = requests.post(url + route, data=body, headers=headers, timeout=30)
+    assert response.status_code < 500, (route, content_type, body[:200], response.text[:500])
+    if response.status_code >= 400:
+        error = response.json()["error"]
+        assert error["code"] == response.status_code and error["message"].strip()
+        assert "Traceback" not in response.text
+
+
+def test_any_body_gets_a_200_or_a_json_4xx_and_the_worker_serves_on(server):
+    engine, running = server
+
+    @settings(max_examples=BUDGET[engine], derandomize=True, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(requests_)
+    def fuzz(request):
+        _check(running.url, *request)
+
+    fuzz()
+    assert requests.post(running.url + "/v1/translate", json=GOOD, timeout=30).status_code == 200
+    assert running.process.poll() is None
+    assert not [line for line in running.stderr if "unhandled error" in line], running.stderr[-20:]

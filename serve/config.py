@@ -85,6 +85,8 @@ class ServerConfig:
     timeout_s: int = 60
     # SIGTERM: stop accepting, and give requests in flight this long to finish.
     graceful_timeout_s: int = 25
+    # An idle keep-alive connection is closed after this long (gunicorn's default).
+    keepalive_s: int = 2
 
 
 def engine_threads(workers: int) -> int:

@@ -1,9 +1,10 @@
 """Running the app under gunicorn, configured from Python rather than a config file.
 
 gunicorn's gthread worker: each request has a thread, which mostly waits for the batcher,
-so a worker with 64 threads can gather batches of up to 64 sentences from 64 clients. On
-SIGTERM gunicorn stops accepting and lets requests in flight finish within the graceful
-timeout (25 s, inside SageMaker's 30 s).
+so a worker with 64 threads can gather batches of up to 64 sentences from 64 clients. Idle
+keep-alive connections wait in the worker's poller, not in a thread, and are closed after
+`keepalive_s`. On SIGTERM gunicorn stops accepting and lets requests in flight finish within
+the graceful timeout (25 s, inside SageMaker's 30 s).
 """
 import logging
 import os
@@ -12,16 +13,46 @@ import sys
 import tempfile
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.http.unreader import SocketUnreader
+from gunicorn.workers.gthread import ThreadWorker
 
 from serve.config import MULTIPROC_ENV, ServeConfig, ServerConfig
 
 logger = logging.getLogger(__name__)
+
+# Seconds a request thread waits for a client to send the next bytes of a request.
+READ_TIMEOUT_S = 10
 
 
 def _worker_exit(server, worker) -> None:
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+class _SilentClientUnreader(SocketUnreader):
+    def chunk(self) -> bytes:
+        try:
+            return super().chunk()
+        except TimeoutError:
+            return b""  # gunicorn's "client disconnected": the connection is closed quietly
+
+
+class PatientThreadWorker(ThreadWorker):
+    """gthread, except that a thread waits at most READ_TIMEOUT_S for a client to send more.
+
+    gunicorn's threads read a request with no time limit. A client that left a connection open
+    after a 413 (its unread body made the connection readable, so a thread took it, drained the
+    body and waited for a next request that never came) held that thread, and delayed SIGTERM
+    by the whole 25 s graceful timeout. A client silent this long is now treated as gone."""
+
+    def enqueue_req(self, conn) -> None:
+        fresh = not conn.initialized
+        conn.init()
+        conn.sock.settimeout(READ_TIMEOUT_S)
+        if fresh:
+            conn.parser.unreader = _SilentClientUnreader(conn.sock)
+        self._wrap_future(self.tpool.submit(self.handle, conn), conn)
 
 
 class _Gunicorn(BaseApplication):
@@ -34,7 +65,8 @@ class _Gunicorn(BaseApplication):
         server = self._server
         for key, value in {
             "bind": f"{server.host}:{server.port}", "workers": server.workers, "threads": server.threads,
-            "worker_class": "gthread", "timeout": server.timeout_s, "graceful_timeout": server.graceful_timeout_s,
+            "worker_class": PatientThreadWorker, "timeout": server.timeout_s,
+            "graceful_timeout": server.graceful_timeout_s, "keepalive": server.keepalive_s,
             # Our own structured access log replaces gunicorn's.
             "accesslog": None, "child_exit": _worker_exit,
         }.items():

@@ -1,0 +1,70 @@
+"""Clients that misbehave at the socket level, against the real server with nothing in front:
+idle keep-alive connections, slow senders, and connections left open after an error."""
+import signal
+import socket
+import threading
+import time
+
+import requests
+
+from serve.server import READ_TIMEOUT_S
+from tests.serve.test_gunicorn import DOG_DE, GOOD, serving
+
+
+def _connect(url: str) -> socket.socket:
+    host, port = url.removeprefix("http://").split(":")
+    return socket.create_connection((host, int(port)), timeout=10)
+
+
+def test_idle_and_slow_clients_do_not_stop_ping_or_a_translation(store):
+    with serving(store) as server:
+        idle = []
+        for _ in range(100):
+            connection = _connect(server.url)
+            connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: s2s\r\n\r\n")
+            assert connection.recv(1024).startswith(b"HTTP/1.1 200")  # then left open, idle
+            idle.append(connection)
+        stop = threading.Event()
+        head = b"POST /v1/translate HTTP/1.1\r\nHost: s2s\r\nContent-Type: application/json\r\n"
+
+        def slowloris():
+            connection = _connect(server.url)
+            for byte in head:
+                if stop.wait(1):
+                    break
+                connection.sendall(bytes([byte]))
+            connection.close()
+
+        slow = [threading.Thread(target=slowloris) for _ in range(20)]
+        for thread in slow:
+            thread.start()
+        time.sleep(3)  # every slow client has sent some of its head and holds a thread
+        try:
+            for _ in range(5):
+                started = time.monotonic()
+                assert requests.get(server.url + "/ping", timeout=1).status_code == 200
+                answer = requests.post(server.url + "/v1/translate", json=GOOD, timeout=1)
+                assert answer.json()["translations"] == [DOG_DE]
+                assert time.monotonic() - started < 1
+                time.sleep(0.5)
+        finally:
+            stop.set()
+            for thread in slow:
+                thread.join()
+            for connection in idle:
+                connection.close()
+
+
+def test_a_connection_left_open_after_a_413_does_not_hold_up_sigterm(store):
+    with serving(store, "--max-payload-mb", "0.01") as server:
+        connection = _connect(server.url)
+        body = b"a" * 100_000
+        connection.sendall(b"POST /invocations HTTP/1.1\r\nHost: s2s\r\nContent-Type: text/plain\r\n"
+                           b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        assert connection.recv(1024).startswith(b"HTTP/1.1 413")
+        started = time.monotonic()
+        server.process.send_signal(signal.SIGTERM)
+        server.process.wait(timeout=60)
+        # gunicorn alone waited here for the whole graceful timeout (25 s).
+        assert time.monotonic() - started < READ_TIMEOUT_S + 5
+        connection.close()

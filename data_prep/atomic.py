@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 from typing import Iterator
 
-from data_prep.errors import S2SError
+from data_prep.errors import S2SError, disk_full
 
 PARTIAL_MARK = ".partial-"
 
@@ -38,5 +38,10 @@ def directory(final: Path, force: bool = False) -> Iterator[Path]:
             shutil.rmtree(old)
         else:
             tmp.rename(final)
+    except Exception as error:
+        full = disk_full(error, final)
+        if full:
+            raise full from error
+        raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -4,8 +4,9 @@ import argparse
 import logging
 import signal
 import sys
+from pathlib import Path
 
-from data_prep.errors import S2SError
+from data_prep.errors import S2SError, disk_full
 from s2s_cli import aws, data, demo, models, serve, train
 
 # In the order `s2s --help` lists them.
@@ -39,6 +40,12 @@ def main(argv: list[str] | None = None) -> int:
         args.func(args)
     except S2SError as e:
         print(f"s2s {args.command}: error: {e}", file=sys.stderr)
+        return 1
+    except OSError as e:
+        full = disk_full(e, Path(e.filename or Path.cwd()), "what was written before is as it was")
+        if full is None:
+            raise
+        print(f"s2s {args.command}: error: {full}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"s2s {args.command}: interrupted", file=sys.stderr)

@@ -10,7 +10,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from data_prep.errors import S2SError
+from data_prep.errors import S2SError, disk_full
 from data_prep.prepare import PreparedDir
 from data_prep.sockeye_logging import restored_logging
 from data_prep.subwords import SubwordPair, Subwords
@@ -187,6 +187,11 @@ def train(config: TrainConfig) -> dict:
             state = sockeye_train.train(args, custom_metrics_logger=scorer)
         except torch.cuda.OutOfMemoryError as error:
             raise S2SError(failure_reason(error)) from None
+        except Exception as error:
+            full = disk_full(error, run.root, "the last checkpoint saved is kept; --resume continues from it")
+            if full:
+                raise full from error
+            raise
     stop.raise_if_stopped()
 
     summary = {

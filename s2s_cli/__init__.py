@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"s2s {args.command}: error: {e}", file=sys.stderr)
         return 1
     except OSError as e:
-        full = disk_full(e, Path(e.filename or Path.cwd()), "what was written before is as it was")
+        full = disk_full(e, Path(e.filename or Path.cwd()), "the file it was writing may be incomplete")
         if full is None:
             raise
         print(f"s2s {args.command}: error: {full}", file=sys.stderr)

@@ -1,23 +1,28 @@
-"""How fast does `s2s serve` translate under load? Prints JSON and writes a PNG plot.
+"""Sockeye against CTranslate2, offline and behind the real server. Prints JSON, writes a PNG.
 
-    .venv/bin/python bench/serve.py STORE [--sentences FILE] [--count 256] [--plot bench/serve.png]
+    .venv/bin/python bench/serve.py STORE [--sentences FILE] [--count 500] [--plot bench/serve.png]
 
-STORE is a model store (`make demo` leaves one in demo/models). The sentences are the first
---count lines of --sentences FILE (real text, such as Multi30k's test set; .gz works), or
-else generated demo sentences. On the same sentences and model, in one run:
-- one in-process Translator call per sentence (the latency floor a server adds to);
-- offline `sockeye-translate --batch-size 32` on the device the server uses (the GPU when
-  torch sees one, unless --int8 is served), with throughput from Sockeye's own log, loading
-  left out;
-- the real gunicorn server, one sentence per request, at concurrency 1, 4, 16 and 64, with
-  dynamic batching (batch 32) and again with batching off (batch size 1). The cache is off.
-Every load loop has a fixed request count and a time limit. Tokens are source subwords.
+STORE is a model store (`make demo` leaves one in demo/models) whose version for the language
+pair has a CTranslate2 export. The sentences are the first --count lines of --sentences FILE
+(real text, such as Multi30k's test set; .gz works), or else generated demo sentences. On the
+same version and sentences, in one run:
+- offline: each engine's translator given all the sentences at once (batches of 32, beam 5),
+  as `s2s evaluate` and `s2s translate` run it: Sockeye in float32, CTranslate2 in float32 and
+  int8 (loading left out);
+- one sentence at a time, in process, on each engine (the latency floor a server adds to);
+- the real gunicorn server on each engine (`--engine`), dynamic batching (batch 32), cache
+  off, one sentence per request from 1, 4, 16 and 64 client threads; and CTranslate2 with our
+  batching off (`--max-batch-size 1`), which leaves it to CTranslate2's own queue.
+Each engine runs where `s2s serve` would run it (CTranslate2 on the GPU when it can use one,
+else the CPU; Sockeye on the GPU when torch sees one). Every load level has a fixed request
+count and a time limit. Tokens are source subwords.
 """
 import argparse
+import http.client
 import json
+import multiprocessing
 import os
 import platform
-import re
 import statistics
 import subprocess
 import sys
@@ -25,19 +30,21 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-
-import requests
+from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from data_prep.demo_corpus import DemoCorpusConfig, write_demo_corpus  # noqa: E402
+from seq2seq.engines import open_translator  # noqa: E402
 from seq2seq.store import ModelStore  # noqa: E402
+from seq2seq.translator import DecodeConfig  # noqa: E402
 from serve.demo import free_port, wait_until_ready  # noqa: E402
 
 BIN = Path(sys.executable).parent
 CONCURRENCY = (1, 4, 16, 64)
 LEVEL_TIME_LIMIT_S = 180
+ENGINES = ("sockeye", "ctranslate2")
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -45,35 +52,20 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
-def _in_process_latency(version, sentences: list[str]) -> float:
-    from seq2seq.translator import Translator
-
-    translator = Translator(version.model_dir, version.path)
+def _in_process(version, engine: str, dtype: str, sentences: list[str]) -> dict:
+    """Offline sentences/s for all the sentences at once, and the median time of one sentence alone."""
+    translator, choice = open_translator(version.model_files(), engine, DecodeConfig(dtype=dtype))
     translator.translate(sentences[:4])  # Sockeye traces its decoder on first use
+    start = time.perf_counter()
+    translator.translate(sentences)
+    offline = len(sentences) / (time.perf_counter() - start)
     times = []
     for sentence in sentences[:64]:
         start = time.perf_counter()
         translator.translate([sentence])
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def _offline(version, sentences: list[str], work: Path, device: str, int8: bool) -> float:
-    """Sentences/s of bare sockeye-translate on `device` (in int8 if served so), as its log reports it."""
-    from data_prep.subwords import SubwordPair
-
-    source = SubwordPair.load(version.path).source
-    encoded = work / "input.sp"
-    encoded.write_text("".join(source.encode(s) + "\n" for s in sentences), encoding="utf-8")
-    result = subprocess.run([str(BIN / "sockeye-translate"), "--models", str(version.model_dir),
-                             "--input", str(encoded), "--output", str(work / "output.sp"), "--batch-size", "32",
-                             "--beam-size", "5", *(["--use-cpu"] if device == "cpu" else []),
-                             *(["--dtype", "int8"] if int8 else [])],
-                            capture_output=True, text=True, check=True)
-    match = re.search(r"sent/sec: ([0-9.]+)", result.stderr + result.stdout)
-    if not match:
-        raise RuntimeError("sockeye-translate logged no sent/sec:\n" + result.stderr[-2000:])
-    return float(match.group(1))
+    return {"engine": engine, "dtype": dtype, "device": choice.device, "offline_sentences_per_s": round(offline, 1),
+            "one_sentence_ms": round(statistics.median(times) * 1000, 2)}
 
 
 def _load(url: str, sentences: list[str], tokens: dict[str, int], concurrency: int, requests_total: int,
@@ -86,19 +78,22 @@ def _load(url: str, sentences: list[str], tokens: dict[str, int], concurrency: i
     deadline = time.monotonic() + LEVEL_TIME_LIMIT_S
 
     def client():
-        session = requests.Session()
+        # http.client, not requests: on 2 cores shared with the server, requests' own CPU time
+        # per call held the server back (CTranslate2 at concurrency 16: 236 against 300 sentences/s).
+        connection = http.client.HTTPConnection(urlsplit(url).hostname, urlsplit(url).port, timeout=60)
         while time.monotonic() < deadline:
             with lock:
                 i = next(next_index, None)
             if i is None:
                 return
-            sentence = sentences[i % len(sentences)]
+            body = json.dumps({"q": sentences[i % len(sentences)], "source": pair[0], "target": pair[1]})
             start = time.perf_counter()
-            response = session.post(url + "/v1/translate", json={"q": sentence, "source": pair[0],
-                                                                  "target": pair[1]}, timeout=60)
+            connection.request("POST", "/v1/translate", body, {"Content-Type": "application/json"})
+            response = connection.getresponse()
+            response.read()
             elapsed = time.perf_counter() - start
             with lock:
-                (latencies if response.status_code == 200 else errors).append(elapsed)
+                (latencies if response.status == 200 else errors).append(elapsed)
 
     threads = [threading.Thread(target=client) for _ in range(concurrency)]
     start = time.perf_counter()
@@ -115,40 +110,41 @@ def _load(url: str, sentences: list[str], tokens: dict[str, int], concurrency: i
             "p99_ms": round(_percentile(latencies, 99) * 1000, 1)}
 
 
-def _server_levels(store: Path, sentences, tokens, max_batch_size: int, levels, requests_for,
-                   extra: list[str], pair: tuple[str, str]) -> list[dict]:
+def _server_levels(store: Path, sentences, tokens, options: list[str], pair: tuple[str, str]) -> list[dict]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     server = subprocess.Popen([str(BIN / "s2s"), "serve", "--store", str(store), "--port", str(port),
-                               "--cache-size", "0", "--max-batch-size", str(max_batch_size), "--reload-interval", "0", *extra],
+                               "--cache-size", "0", "--reload-interval", "0", *options],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_until_ready(url, server)
         _load(url, sentences, tokens, 4, 16, pair)  # warm-up: decoder tracing, connections
-        return [_load(url, sentences, tokens, c, requests_for(c), pair) for c in levels]
+        # Fewer requests at concurrency 1 keeps the run short; every level still ends in bounded time.
+        return [_load(url, sentences, tokens, c, len(sentences) // 2 if c == 1 else len(sentences), pair)
+                for c in CONCURRENCY]
     finally:
         server.terminate()
         server.wait(timeout=60)
 
 
-def _plot(batched: list[dict], unbatched: list[dict], offline: float, path: Path) -> None:
+def _plot(servers: dict[str, list[dict]], offline: dict[str, float], path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-    for rows, label in ((batched, "server, dynamic batching"), (unbatched, "server, batch size 1")):
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    for label, rows in servers.items():
         left.plot([r["concurrency"] for r in rows], [r["sentences_per_s"] for r in rows], marker="o", label=label)
         right.plot([r["concurrency"] for r in rows], [r["p50_ms"] for r in rows], marker="o", label=f"{label}, p50")
-        right.plot([r["concurrency"] for r in rows], [r["p95_ms"] for r in rows], marker="x", linestyle="--",
-                   label=f"{label}, p95")
-    left.axhline(offline, color="grey", linestyle=":", label="offline sockeye-translate, batch 32 (same device)")
+    for (label, value), style in zip(offline.items(), (":", "--", "-.")):
+        left.axhline(value, color="grey", linestyle=style, label=f"offline {label}")
     for axis, ylabel in ((left, "sentences/s"), (right, "latency (ms)")):
         axis.set_xscale("log", base=2)
         axis.set_xlabel("concurrent clients")
         axis.set_ylabel(ylabel)
         axis.legend(fontsize=7)
+    right.set_yscale("log")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
 
@@ -166,60 +162,70 @@ def _sentences(args: argparse.Namespace, work: Path) -> list[str]:
     return corpus["test"][0].read_text(encoding="utf-8").splitlines()
 
 
+def _option(argv: list[str], flag: str) -> str | None:
+    """The last value given to `flag` in a sockeye-train command line."""
+    values = [argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg == flag]
+    return values[-1] if values else None
+
+
+def _ratio(a: float, b: float) -> float:
+    return round(a / b, 3)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("store", type=Path, help="a model store with a version for the language pair (e.g. demo/models)")
     parser.add_argument("--sentences", type=Path, metavar="FILE",
                         help="source sentences, one per line (default: generated demo sentences)")
-    parser.add_argument("--count", type=int, default=256, help="sentences per load level (default: 256)")
+    parser.add_argument("--count", type=int, default=500, help="sentences per load level (default: 500)")
     parser.add_argument("--source-lang", default="en", help="(default: en)")
     parser.add_argument("--target-lang", default="de", help="(default: de)")
     parser.add_argument("--plot", type=Path, default=Path("bench/serve.png"))
-    parser.add_argument("--serve-option", action="append", default=[], metavar="OPTION",
-                        help="an extra `s2s serve` option for both servers, e.g. --serve-option=--max-wait-ms=0")
     args = parser.parse_args()
-    import torch
 
     pair = (args.source_lang, args.target_lang)
     version = ModelStore(args.store).default_for(*pair)
+    if version.export_problem():
+        sys.exit(f"{version.id}: {version.export_problem()}; publish it again with this s2s")
     work = Path(tempfile.mkdtemp(prefix="s2s-bench-serve-"))
     sentences = _sentences(args, work)
+    source = version.model_files()
     from data_prep.subwords import SubwordPair
 
-    source = SubwordPair.load(version.path).source
-    tokens = {s: len(source.encode(s).split()) for s in sentences}
-    # The server translates on the GPU when torch sees one (int8 is CPU only): compare like with like.
-    int8 = "--int8" in args.serve_option
-    device = "cuda" if torch.cuda.is_available() and not int8 else "cpu"
+    tokens = {s: len(SubwordPair.load(source.subword_dir).source.encode(s).split()) for s in sentences}
 
-    in_process = _in_process_latency(version, sentences)
-    offline = _offline(version, sentences, work, device, int8)
-    # Fewer requests at concurrency 1 keeps the run short; every level still ends in bounded time.
-    batched = _server_levels(args.store, sentences, tokens, 32, CONCURRENCY,
-                             lambda c: len(sentences) // 2 if c == 1 else len(sentences), args.serve_option, pair)
-    unbatched = _server_levels(args.store, sentences, tokens, 1, CONCURRENCY,
-                               lambda c: len(sentences) // 2 if c == 1 else len(sentences), args.serve_option, pair)
-    _plot(batched, unbatched, offline, args.plot)
-    at16 = next(r for r in batched if r["concurrency"] == 16)
-    unbatched16 = next(r for r in unbatched if r["concurrency"] == 16)
-    at1 = next(r for r in batched if r["concurrency"] == 1)
+    # Each engine in a process of its own: PyTorch's OpenMP threads, still spinning after Sockeye's
+    # work, would slow CTranslate2's down in the same process (a server's worker loads one engine).
+    with multiprocessing.get_context("spawn").Pool(1, maxtasksperchild=1) as pool:
+        in_process = {f"{engine}-{dtype}": pool.apply(_in_process, (version, engine, dtype, sentences))
+                      for engine, dtype in (("sockeye", "float32"), ("ctranslate2", "float32"),
+                                            ("ctranslate2", "int8"))}
+    servers = {f"server {engine}": _server_levels(args.store, sentences, tokens, ["--engine", engine], pair)
+               for engine in ENGINES}
+    servers["server ctranslate2, batch size 1"] = _server_levels(
+        args.store, sentences, tokens, ["--engine", "ctranslate2", "--max-batch-size", "1"], pair)
+    offline = {key: row["offline_sentences_per_s"] for key, row in in_process.items()}
+    _plot(servers, offline, args.plot)
+    at = {label: {r["concurrency"]: r for r in rows} for label, rows in servers.items()}
+    sockeye, ct2 = at["server sockeye"], at["server ctranslate2"]
     print(json.dumps({
         "benchmark": "serve",
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": sys.version.split()[0],
-                    "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None},
-        "device": device,
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": sys.version.split()[0]},
         "version": version.id,
-        "serve_options": args.serve_option,
+        "preset": version.info["training"]["preset"],
+        "model_size": _option(version.info["training"]["hyperparameters"], "--transformer-model-size"),
         "sentences_from": str(args.sentences) if args.sentences else "generated demo sentences (seed 99)",
         "sentences": len(sentences),
-        "in_process_translate_ms": round(in_process * 1000, 1),
-        "offline_sockeye_translate_sentences_per_s": offline,
-        "server_batched": batched,
-        "server_unbatched": unbatched,
+        "in_process": in_process,
+        "servers": servers,
         "goals": {
-            "c16_vs_offline": round(at16["sentences_per_s"] / offline, 3),
-            "c16_vs_unbatched": round(at16["sentences_per_s"] / unbatched16["sentences_per_s"], 3),
-            "c1_p50_vs_in_process": round(at1["p50_ms"] / (in_process * 1000), 3),
+            "ct2_offline_vs_sockeye_offline": _ratio(offline["ctranslate2-float32"], offline["sockeye-float32"]),
+            "ct2_int8_offline_vs_sockeye_offline": _ratio(offline["ctranslate2-int8"], offline["sockeye-float32"]),
+            "server_ct2_c16_vs_server_sockeye_c16": _ratio(ct2[16]["sentences_per_s"], sockeye[16]["sentences_per_s"]),
+            "server_ct2_c16_vs_ct2_offline": _ratio(ct2[16]["sentences_per_s"], offline["ctranslate2-float32"]),
+            "c1_p50_ct2_vs_sockeye": _ratio(ct2[1]["p50_ms"], sockeye[1]["p50_ms"]),
+            "server_ct2_c16_batched_vs_unbatched": _ratio(
+                ct2[16]["sentences_per_s"], at["server ctranslate2, batch size 1"][16]["sentences_per_s"]),
         },
         "plot": str(args.plot),
     }, indent=2))

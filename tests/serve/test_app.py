@@ -1,6 +1,7 @@
 """The REST API through Flask's test client, on the model the demo published."""
 import hashlib
 import json
+import os
 import shutil
 
 import pytest
@@ -24,7 +25,7 @@ def test_ping_and_readyz_are_healthy_with_a_model_loaded(client):
     for path in ("/ping", "/readyz"):
         response = client.get(path)
         assert response.status_code == 200 and response.json["loaded"]
-    assert client.get("/healthz").json == {"status": "alive"}
+    assert client.get("/healthz").json == {"status": "alive", "pid": os.getpid()}
 
 
 def test_ping_and_readyz_are_unhealthy_without_a_model(tmp_path):

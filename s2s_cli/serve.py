@@ -16,7 +16,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
                              max_queue=args.max_queue),
         request_timeout_s=args.timeout, cache_size=args.cache_size, engine=args.engine, int8=args.int8,
         threads=args.engine_threads or engine_threads(args.workers), reload_interval_s=args.reload_interval,
-        api_keys=args.api_keys)
+        unload_after_s=args.unload_after, api_keys=args.api_keys)
     run_server(config, ServerConfig(host=args.host, port=args.port, workers=args.workers, threads=args.threads))
 
 
@@ -81,6 +81,9 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reload-interval", type=float, default=ServeConfig.reload_interval_s,
                    help="seconds between checks of the store for new versions; 0 turns hot reload off "
                    "(default: %(default)s)")
+    p.add_argument("--unload-after", type=float, default=ServeConfig.unload_after_s, metavar="SECONDS",
+                   help="unload a version that is no longer a default once it has answered nothing this long; a "
+                   "request that pins it loads it again; 0 keeps every version loaded (default: %(default)s)")
     p.add_argument("--api-keys", type=Path, help="API key file from `s2s keys add`; when given, /v1/* requires "
                    "a key (/ping, /invocations and the health routes stay open)")
     p.set_defaults(func=cmd_serve)

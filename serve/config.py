@@ -42,6 +42,9 @@ class ServeConfig:
     threads: int = 0
     # How often the store is checked for new versions and promotions; 0 turns hot reload off.
     reload_interval_s: float = 2.0
+    # A loaded version that is no longer a default is unloaded after answering nothing this long;
+    # a request that pins it loads it again. 0 keeps every version loaded.
+    unload_after_s: float = 60.0
     # A JSON file of hashed API keys; when set, /v1/* requires a key.
     api_keys: Path | None = None
     # Load the default versions at start-up, so that /readyz and /ping succeed only with models in memory.

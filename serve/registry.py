@@ -33,6 +33,9 @@ class Registry:
         # version directory name -> (fingerprint when refused, reason)
         self._refused: dict[str, tuple[tuple, str]] = {}
         self._served: dict[str, ServedVersion] = {}
+        # When each loaded version last answered a request: a version that is no longer a default
+        # is unloaded once it has been idle for `unload_after_s`.
+        self._last_used: dict[str, float] = {}
         self._snapshot: StoreSnapshot = self.store.snapshot([])
         self._signature: tuple | None = None
         self._load_lock = threading.Lock()
@@ -135,10 +138,29 @@ class Registry:
             time.sleep(self.config.reload_interval_s)
             try:
                 self.refresh()
+                self.unload_idle()
             except Exception:  # a bad moment in the store must not end hot reload for good
                 logger.exception("reloading the store failed; serving the previous snapshot")
 
+    def unload_idle(self) -> list[str]:
+        """Unloads the versions that are no longer a default and have answered nothing for
+        `unload_after_s`; returns their ids. Without this, every version a server ever made its
+        default stayed in memory, so memory grew with each publication."""
+        if self.config.unload_after_s <= 0:
+            return []
+        keep = {v.id for v in self._snapshot.defaults().values()} | {self.config.version}
+        idle_since = time.monotonic() - self.config.unload_after_s
+        unloaded = []
+        with self._load_lock:
+            for version_id in [v for v in self._served if v not in keep and self._last_used.get(v, 0) < idle_since]:
+                logger.info("unloading version %s: not a default, and unused for %g s", version_id,
+                            self.config.unload_after_s)
+                self._served.pop(version_id).close()
+                unloaded.append(version_id)
+        return unloaded
+
     def _serve(self, version: Version) -> ServedVersion:
+        self._last_used[version.id] = time.monotonic()
         with self._load_lock:
             if version.id not in self._served:
                 logger.info("loading version %s", version.id)

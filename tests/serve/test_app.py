@@ -85,7 +85,7 @@ def test_invocations_speaks_sagemaker_seq2seq(client):
     ("/invocations", {"instances": "hello"}, "application/json", 400, "missing field 'instances'"),
     ("/invocations", {"instances": [{"text": "hello"}]}, "application/json", 400,
      "instances[0] must be an object with a 'data' field"),
-    ("/invocations", b"\xff\xfe", "application/json", 400, "not valid JSON"),
+    ("/invocations", b"\xff\xfe", "application/json", 400, "not valid UTF-8 (byte 0)"),
     ("/invocations", b"ok\n\xff\xfe", "text/plain", 400, "not valid UTF-8 (byte 3)"),
     ("/invocations", '{"source": "a"}\n{"source": ', "application/jsonlines", 400, "line 2 is not valid JSON"),
     ("/invocations", '{"text": "a"}', "application/jsonlines", 400, "line 1 must be an object with a string 'source'"),
@@ -254,3 +254,25 @@ def test_hot_reload_serves_new_versions_and_refuses_tampered_ones(store, tmp_pat
     assert registry.refresh()
     assert registry.refused["en-de-broken"].startswith("failed to load")
     assert _post(client, "/v1/translate", body).json["version"] == original.name
+
+
+def test_a_version_no_longer_default_is_unloaded_when_idle_and_loaded_again_when_pinned(store, tmp_path):
+    import time
+
+    (original,) = [p for p in store.iterdir() if (p / "version.json").is_file()]
+    copy = tmp_path / "store"
+    copy.mkdir()
+    bleu = json.loads((original / "version.json").read_text())["test"]["bleu"]
+    _copy_version(original, copy, original.name, bleu)
+    app = create_app(ServeConfig(store=copy, reload_interval_s=0, unload_after_s=0.2))
+    client, registry = app.test_client(), app.extensions["s2s.registry"]
+    body = {"q": DOG, "source": "en", "target": "de"}
+    _copy_version(original, copy, "en-de-newer", bleu + 1)
+    assert registry.refresh() and set(registry.loaded) == {original.name, "en-de-newer"}
+    assert _post(client, "/v1/translate", dict(body, version=original.name)).status_code == 200
+    assert registry.unload_idle() == []  # just used: kept for now
+    time.sleep(0.3)
+    assert registry.unload_idle() == [original.name] and registry.loaded == ["en-de-newer"]
+    pinned = _post(client, "/v1/translate", dict(body, version=original.name))
+    assert pinned.status_code == 200 and pinned.json["translations"] == [DOG_DE]
+    assert set(registry.loaded) == {original.name, "en-de-newer"}

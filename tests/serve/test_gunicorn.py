@@ -216,14 +216,16 @@ def test_sagemaker_environment_and_access_log(store):
     assert {"time", "method", "path", "status", "ms", "version", "items", "remote"} <= records[-1].keys()
 
 
-@pytest.mark.parametrize("engine,sentences", [("ctranslate2", 200), ("sockeye", 8)])
+@pytest.mark.parametrize("engine,sentences", [("ctranslate2", 400), ("sockeye", 16)])
 def test_sigterm_drains_requests_in_flight(store, engine, sentences):
     with serving(store, "--max-batch-size", "1", "--cache-size", "0", "--engine", engine) as server:
         url, process = server.url, server.process
         with ThreadPoolExecutor(4) as pool:
-            # Each takes a second or more: 4 x `sentences` one at a time, behind one another.
+            # 4 x `sentences` one at a time, behind one another: a couple of seconds on either engine.
             futures = [pool.submit(_translate, url, [APPLES] * sentences) for _ in range(4)]
-            time.sleep(0.3)
+            # Long enough for all four to be read: gunicorn drops a connection it has accepted but
+            # not yet read when SIGTERM comes, and the client sees it closed.
+            time.sleep(0.8)
             started = time.monotonic()
             process.send_signal(signal.SIGTERM)
             answers = [f.result() for f in futures]

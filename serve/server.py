@@ -67,6 +67,9 @@ class _Gunicorn(BaseApplication):
             "bind": f"{server.host}:{server.port}", "workers": server.workers, "threads": server.threads,
             "worker_class": PatientThreadWorker, "timeout": server.timeout_s,
             "graceful_timeout": server.graceful_timeout_s, "keepalive": server.keepalive_s,
+            # gunicorn's own bounds on a request's head, kept: a request line of 4 KiB, 100 header
+            # fields of 8 KiB each; longer is refused with a 400 before the app sees it.
+            "limit_request_line": 4094, "limit_request_fields": 100, "limit_request_field_size": 8190,
             # Our own structured access log replaces gunicorn's.
             "accesslog": None, "child_exit": _worker_exit,
         }.items():

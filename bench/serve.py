@@ -88,12 +88,17 @@ def _load(url: str, sentences: list[str], tokens: dict[str, int], concurrency: i
                 return
             body = json.dumps({"q": sentences[i % len(sentences)], "source": pair[0], "target": pair[1]})
             start = time.perf_counter()
-            connection.request("POST", "/v1/translate", body, {"Content-Type": "application/json"})
-            response = connection.getresponse()
-            response.read()
+            try:
+                connection.request("POST", "/v1/translate", body, {"Content-Type": "application/json"})
+                response = connection.getresponse()
+                response.read()
+                ok = response.status == 200
+            except (OSError, http.client.HTTPException):  # no answer within the timeout, say
+                connection.close()
+                ok = False
             elapsed = time.perf_counter() - start
             with lock:
-                (latencies if response.status == 200 else errors).append(elapsed)
+                (latencies if ok else errors).append(elapsed)
 
     threads = [threading.Thread(target=client) for _ in range(concurrency)]
     start = time.perf_counter()
@@ -181,6 +186,7 @@ def main() -> None:
     parser.add_argument("--source-lang", default="en", help="(default: en)")
     parser.add_argument("--target-lang", default="de", help="(default: de)")
     parser.add_argument("--plot", type=Path, default=Path("bench/serve.png"))
+    parser.add_argument("--offline-only", action="store_true", help="measure the engines in process, no server")
     args = parser.parse_args()
 
     pair = (args.source_lang, args.target_lang)
@@ -200,14 +206,25 @@ def main() -> None:
         in_process = {f"{engine}-{dtype}": pool.apply(_in_process, (version, engine, dtype, sentences))
                       for engine, dtype in (("sockeye", "float32"), ("ctranslate2", "float32"),
                                             ("ctranslate2", "int8"))}
-    servers = {f"server {engine}": _server_levels(args.store, sentences, tokens, ["--engine", engine], pair)
-               for engine in ENGINES}
-    servers["server ctranslate2, batch size 1"] = _server_levels(
-        args.store, sentences, tokens, ["--engine", "ctranslate2", "--max-batch-size", "1"], pair)
     offline = {key: row["offline_sentences_per_s"] for key, row in in_process.items()}
-    _plot(servers, offline, args.plot)
-    at = {label: {r["concurrency"]: r for r in rows} for label, rows in servers.items()}
-    sockeye, ct2 = at["server sockeye"], at["server ctranslate2"]
+    goals = {"ct2_offline_vs_sockeye_offline": _ratio(offline["ctranslate2-float32"], offline["sockeye-float32"]),
+             "ct2_int8_offline_vs_sockeye_offline": _ratio(offline["ctranslate2-int8"], offline["sockeye-float32"])}
+    servers = {}
+    if not args.offline_only:
+        servers = {f"server {engine}": _server_levels(args.store, sentences, tokens, ["--engine", engine], pair)
+                   for engine in ENGINES}
+        servers["server ctranslate2, batch size 1"] = _server_levels(
+            args.store, sentences, tokens, ["--engine", "ctranslate2", "--max-batch-size", "1"], pair)
+        _plot(servers, offline, args.plot)
+        at = {label: {r["concurrency"]: r for r in rows} for label, rows in servers.items()}
+        sockeye, ct2 = at["server sockeye"], at["server ctranslate2"]
+        goals.update({
+            "server_ct2_c16_vs_server_sockeye_c16": _ratio(ct2[16]["sentences_per_s"], sockeye[16]["sentences_per_s"]),
+            "server_ct2_c16_vs_ct2_offline": _ratio(ct2[16]["sentences_per_s"], offline["ctranslate2-float32"]),
+            "c1_p50_ct2_vs_sockeye": _ratio(ct2[1]["p50_ms"], sockeye[1]["p50_ms"]),
+            "server_ct2_c16_batched_vs_unbatched": _ratio(
+                ct2[16]["sentences_per_s"], at["server ctranslate2, batch size 1"][16]["sentences_per_s"]),
+        })
     print(json.dumps({
         "benchmark": "serve",
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": sys.version.split()[0]},
@@ -218,16 +235,8 @@ def main() -> None:
         "sentences": len(sentences),
         "in_process": in_process,
         "servers": servers,
-        "goals": {
-            "ct2_offline_vs_sockeye_offline": _ratio(offline["ctranslate2-float32"], offline["sockeye-float32"]),
-            "ct2_int8_offline_vs_sockeye_offline": _ratio(offline["ctranslate2-int8"], offline["sockeye-float32"]),
-            "server_ct2_c16_vs_server_sockeye_c16": _ratio(ct2[16]["sentences_per_s"], sockeye[16]["sentences_per_s"]),
-            "server_ct2_c16_vs_ct2_offline": _ratio(ct2[16]["sentences_per_s"], offline["ctranslate2-float32"]),
-            "c1_p50_ct2_vs_sockeye": _ratio(ct2[1]["p50_ms"], sockeye[1]["p50_ms"]),
-            "server_ct2_c16_batched_vs_unbatched": _ratio(
-                ct2[16]["sentences_per_s"], at["server ctranslate2, batch size 1"][16]["sentences_per_s"]),
-        },
-        "plot": str(args.plot),
+        "goals": goals,
+        "plot": str(args.plot) if servers else None,
     }, indent=2))
 
 

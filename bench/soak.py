@@ -91,6 +91,7 @@ def main() -> None:
     parser.add_argument("--max-requests", type=int, default=1_000_000)
     parser.add_argument("--publish-every", type=float, default=60, help="seconds (default: 60)")
     parser.add_argument("--plot", type=Path, default=Path("bench/soak.png"))
+    parser.add_argument("--server-log", type=Path, help="keep the server's log here")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="s2s-soak-"))
@@ -108,7 +109,8 @@ def main() -> None:
     port = free_port()
     server = subprocess.Popen([str(BIN / "s2s"), "serve", "--store", str(store), "--port", str(port), "--workers", "2",
                                "--cache-size", "0", "--reload-interval", "1"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              stdout=subprocess.DEVNULL,
+                              stderr=open(args.server_log, "w") if args.server_log else subprocess.DEVNULL)
     wait_until_ready(f"http://127.0.0.1:{port}", server)
     started = time.monotonic()
     deadline = started + args.minutes * 60
@@ -149,7 +151,8 @@ def main() -> None:
                                    "--test-source", str(test[0]), "--test-target", str(test[1])],
                                   capture_output=True, text=True)
             publications.append({"at_s": round(begun - started, 1), "took_s": round(time.monotonic() - begun, 1),
-                                 "ok": done.returncode == 0})
+                                 "ok": done.returncode == 0,
+                                 **({"error": done.stderr.strip().splitlines()[-1:]} if done.returncode else {})})
 
     threads = ([threading.Thread(target=client) for _ in range(CONCURRENCY)]
                + [threading.Thread(target=watch), threading.Thread(target=publish)])

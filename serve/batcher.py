@@ -79,10 +79,12 @@ class Batcher:
         return [item.future for item in items]
 
     def close(self) -> None:
-        """Finishes what is queued, then stops the thread."""
+        """Finishes what is queued, then stops the thread, and returns when it has stopped: the
+        model is freed only once the thread lets go of it."""
         with self._ready:
             self._closed = True
             self._ready.notify()
+        self._thread.join()
 
     def _next_batch(self) -> list[_Item] | None:
         with self._ready:

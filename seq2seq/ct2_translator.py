@@ -10,7 +10,7 @@ from typing import NamedTuple
 from data_prep.errors import S2SError
 from data_prep.subwords import SubwordPair
 from seq2seq.ct2_convert import Ct2Settings
-from seq2seq.translator import EMPTY, DecodeConfig, DecodeOptions, Hypotheses, TextTranslator, clean_sentences
+from seq2seq.translator import EMPTY, DecodeConfig, DecodeOptions, Hypotheses, TextTranslator
 
 logger = logging.getLogger(__name__)
 
@@ -128,11 +128,12 @@ class Ct2Translator(TextTranslator):
         return outputs
 
     def hypotheses(self, sentences: list[str], options: DecodeOptions = DecodeOptions()) -> list[Hypotheses]:
-        texts, todo = clean_sentences(sentences)
-        results = [EMPTY] * len(texts)
-        if not todo:
+        encoded = self._subwords(sentences)
+        results = [EMPTY] * len(sentences)
+        if not encoded:
             return results
-        chunked = [self._chunks(self.subwords.source.encode(texts[i]).split()) for i in todo]
+        todo = list(encoded)
+        chunked = [self._chunks(encoded[i].split()) for i in todo]
         outputs = self._translate([chunk for chunks in chunked for chunk in chunks], options)
         decode = self.subwords.target.decode
         start = 0

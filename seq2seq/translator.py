@@ -55,12 +55,6 @@ class Hypotheses:
 EMPTY = Hypotheses([""], [0.0])
 
 
-def clean_sentences(sentences: list[str]) -> tuple[list[str], list[int]]:
-    """Each sentence stripped and NFC-normalised, and the indices of those left non-empty."""
-    texts = [unicodedata.normalize("NFC", s.strip()) for s in sentences]
-    return texts, [i for i, text in enumerate(texts) if text]
-
-
 class TextTranslator(abc.ABC):
     """Plain text in, plain text out: what every engine offers (see seq2seq/engines.py)."""
     # "sockeye" or "ctranslate2": the engine's name in logs and in version.json.
@@ -75,6 +69,14 @@ class TextTranslator(abc.ABC):
     @abc.abstractmethod
     def hypotheses(self, sentences: list[str], options: DecodeOptions = DecodeOptions()) -> list[Hypotheses]:
         """Translates each sentence; an empty (or blank) sentence translates to ""."""
+
+    def _subwords(self, sentences: list[str]) -> dict[int, str]:
+        """By index, the subwords of each sentence that has any, stripped and NFC-normalised. An
+        empty sentence has none, and neither has one of nothing but characters that SentencePiece
+        drops (control characters): both translate to ""."""
+        encoded = {i: self.subwords.source.encode(unicodedata.normalize("NFC", s.strip()))
+                   for i, s in enumerate(sentences) if s.strip()}
+        return {i: pieces for i, pieces in encoded.items() if pieces}
 
     def translate(self, sentences: list[str], options: DecodeOptions = DecodeOptions()) -> list[str]:
         return [h.best for h in self.hypotheses(sentences, options)]
@@ -141,8 +143,9 @@ class Translator(TextTranslator):
         from sockeye.inference import make_input_from_plain_string
         import torch
 
-        texts, todo = clean_sentences(sentences)
-        inputs = [make_input_from_plain_string(n, self.subwords.source.encode(texts[i])) for n, i in enumerate(todo)]
+        encoded = self._subwords(sentences)
+        todo = list(encoded)
+        inputs = [make_input_from_plain_string(n, encoded[i]) for n, i in enumerate(todo)]
         outputs = []
         if inputs:
             with self._lock, torch.inference_mode(), warnings.catch_warnings():
@@ -150,7 +153,7 @@ class Translator(TextTranslator):
                 warnings.simplefilter("ignore", torch.jit.TracerWarning)
                 # Without fill-up, a batch of one costs one sentence, not a padded full batch.
                 outputs = self._sockeye(options).translate(inputs, fill_up_batches=False)
-        results = [EMPTY] * len(texts)
+        results = [EMPTY] * len(sentences)
         decode = self.subwords.target.decode
         for i, output in zip(todo, outputs):
             if options.nbest > 1:

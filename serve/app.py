@@ -91,7 +91,8 @@ def _check_texts(texts: list, field: str) -> list[str]:
 
 
 def _optional(body: dict, field: str, kind: type, default):
-    value = body.get(field, default)
+    # null reads as absent, as JSON APIs conventionally take it.
+    value = default if body.get(field) is None else body[field]
     # bool is an int to Python, but `"beam_size": true` is a client bug worth naming.
     if value is not None and (not isinstance(value, kind) or (kind is int and isinstance(value, bool))):
         raise ApiError(400, f"field '{field}' must be {'a string' if kind is str else 'an integer' if kind is int else 'true or false'}")

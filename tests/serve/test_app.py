@@ -50,6 +50,7 @@ def test_models_lists_versions_with_scores_and_default(client):
     body = client.get("/v1/models").json
     (model,) = body["models"]
     assert model["default"] and model["loaded"] and model["bleu"] >= 80
+    assert model["review_bleu"] is None  # published without --review-test
     assert body["defaults"] == {"en-de": model["id"]}
 
 
@@ -123,6 +124,22 @@ def test_paragraphs_are_split_into_sentences_and_keep_their_layout(client):
     text = f"  {DOG}  {APPLES}\n\n{DOG}\r\n"
     response = _post(client, "/v1/translate", {"q": [text, "   "], "source": "en", "target": "de"})
     assert response.json["translations"] == [f"  {DOG_DE}  {APPLES_DE}\n\n{DOG_DE}\r\n", "   "]
+
+
+@pytest.mark.parametrize("engine", ["ctranslate2", "sockeye"])
+def test_text_with_no_subwords_and_null_options_are_answered(store, engine):
+    """Found by bench/fuzz.py: control characters, which SentencePiece drops, left CTranslate2 a
+    sentence with no subwords (500), and `"beam_size": null` reached a comparison (500)."""
+    client = create_app(ServeConfig(store=store, engine=engine)).test_client()
+    response = _post(client, "/v1/translate", {"q": ["\b\f", DOG, "\x12"], "source": "en", "target": "de",
+                                                "alternatives": 1})
+    assert response.status_code == 200
+    # The form feed is whitespace around the sentence, and stays.
+    assert response.json["translations"] == ["\f", DOG_DE, ""]
+    assert len(response.json["alternatives"][1]) == 1
+    response = _post(client, "/v1/translate", {"q": DOG, "source": "en", "target": "de", "beam_size": None,
+                                                "alternatives": None, "scores": None, "version": None})
+    assert response.status_code == 200 and response.json["translations"] == [DOG_DE]
 
 
 def test_alternatives_and_scores(client):

@@ -14,6 +14,7 @@
     subwords: {vocab_size: 16000, model_type: bpe, joint: false}
 
 Relative paths are relative to the file. Any other PrepareConfig field may be set at the top.
+A training corpus with `repeat: N` is trained on N times (up-sampling, e.g. corrections).
 """
 import dataclasses
 from pathlib import Path
@@ -61,7 +62,8 @@ def _corpus(values: Any, name: str, base: Path, where: str) -> CorpusSpec:
 
 
 def load_prepare_config(path: Path, output: Path, **overrides) -> PrepareConfig:
-    """A PrepareConfig from a YAML file; `overrides` (output, dry_run, force) come from the command line."""
+    """A PrepareConfig from a YAML file; `overrides` (output, dry_run, force, subwords_from) come from the
+    command line."""
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -79,6 +81,9 @@ def load_prepare_config(path: Path, output: Path, **overrides) -> PrepareConfig:
     for split in ("dev", "test"):
         if split in data:
             data[split] = _corpus(data[split], split, base, f"{path}: {split}")
+    if "subwords" in data and overrides.get("subwords_from"):
+        raise S2SError(f"{path}: 'subwords' settings and --subwords-from exclude each other: the version's "
+                       "subwords are reused as they are")
     if "subwords" in data:
         subwords = dict(data["subwords"]) if isinstance(data["subwords"], dict) else data["subwords"]
         if isinstance(subwords, dict) and "user_defined_symbols" in subwords:

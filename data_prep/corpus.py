@@ -35,6 +35,9 @@ class CorpusSpec:
     tsv: Path | None = None  # source<TAB>target per line
     tmx: Path | None = None
     clean: CleanConfig = field(default_factory=CleanConfig)
+    # Each kept training pair is trained on this many times: up-samples a small corpus, such as
+    # reviewed corrections mixed with the original corpus for fine-tuning.
+    repeat: int = 1
 
     def __post_init__(self):
         given = [fmt for fmt, present in (("plain", self.source or self.target), ("tsv", self.tsv),
@@ -42,6 +45,8 @@ class CorpusSpec:
         if len(given) != 1 or (given == ["plain"] and not (self.source and self.target)):
             raise S2SError(f"corpus {self.name!r}: give either source and target files, or one tsv file, "
                            "or one tmx file")
+        if type(self.repeat) is not int or self.repeat < 1:
+            raise S2SError(f"corpus {self.name!r}: repeat must be a whole number of at least 1, not {self.repeat!r}")
 
     @property
     def format(self) -> str:

@@ -35,7 +35,7 @@ from data_prep.corpus import BAD_LINE_POLICIES, FAIL, CorpusSpec, data_set_name,
 from data_prep.errors import S2SError
 from data_prep.report import length_stats, plot_lengths
 from data_prep.sockeye_logging import restored_logging
-from data_prep.subwords import JOINT_MODEL, SIDE_MODELS, SubwordConfig, SubwordPair, train_subwords
+from data_prep.subwords import JOINT_MODEL, SIDE_MODELS, GivenSubwords, SubwordConfig, SubwordPair, train_subwords
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +93,8 @@ class PrepareConfig:
     dev: CorpusSpec | None = None
     test: CorpusSpec | None = None
     subwords: SubwordConfig = field(default_factory=SubwordConfig)
+    # Reuse these subwords instead of training SentencePiece (`subwords` is then unused).
+    subwords_from: GivenSubwords | None = None
     max_seq_len: int = 200
     # Without a given dev (test) set, this many cleaned pairs are drawn from the corpora as one.
     dev_size: int = 500
@@ -123,6 +125,9 @@ def _check(config: PrepareConfig) -> None:
     names = [c.name for c in config.corpora]
     if len(set(names)) != len(names):
         raise S2SError(f"corpus names must be unique: {names}")
+    for split, spec in (("dev", config.dev), ("test", config.test)):
+        if spec and spec.repeat != 1:
+            raise S2SError(f"{split} set: repeat applies to training corpora only (it has repeat: {spec.repeat})")
     if config.on_bad_line not in BAD_LINE_POLICIES:
         raise S2SError(f"--on-bad-line must be one of {', '.join(BAD_LINE_POLICIES)}")
 
@@ -159,13 +164,18 @@ def prepare(config: PrepareConfig) -> dict:
         if config.dry_run:
             return _manifest(config, corpora, splits, given)
 
-        logger.info("training SentencePiece (%s, %d pieces, %s)", config.subwords.model_type,
-                    config.subwords.vocab_size, "joint" if config.subwords.joint else "one model per side")
-        subwords = train_subwords(out.text("train", "source"), out.text("train", "target"), tmp, config.subwords)
-        lengths = {split: _encode_split(subwords, out, split, config.max_seq_len, splits[split], corpora)
+        if config.subwords_from:
+            logger.info("reusing the SentencePiece model and Sockeye vocabularies of %s", config.subwords_from.origin)
+            subwords = config.subwords_from.copy_into(tmp)
+        else:
+            logger.info("training SentencePiece (%s, %d pieces, %s)", config.subwords.model_type,
+                        config.subwords.vocab_size, "joint" if config.subwords.joint else "one model per side")
+            subwords = train_subwords(out.text("train", "source"), out.text("train", "target"), tmp, config.subwords)
+        repeats = [spec.repeat for spec in config.corpora]
+        lengths = {split: _encode_split(subwords, out, split, config.max_seq_len, splits[split], corpora, repeats)
                    for split in ("train", "dev")}
         _require_pairs({**corpora, "dev": splits["dev"], "test": splits["test"]})
-        _run_sockeye_prepare(out, subwords, config.max_seq_len)
+        _run_sockeye_prepare(out, subwords, config.max_seq_len, config.subwords_from)
         for side in ("source", "target"):
             out.text("train", side).unlink()
             out.text("train", side, subwords=True).unlink()
@@ -314,9 +324,10 @@ def _require_pairs(counts_by_name: dict[str, Counts]) -> None:
 
 
 def _encode_split(subwords: SubwordPair, out: PreparedDir, split: str, max_seq_len: int, counts: Counts,
-                  corpora: dict[str, Counts]) -> dict[str, Counter]:
-    """Encodes a split on all cores; drops (and counts) pairs longer than max_seq_len subwords.
-    Returns the histogram of kept pairs' subword lengths per side."""
+                  corpora: dict[str, Counts], repeats: list[int]) -> dict[str, Counter]:
+    """Encodes a split on all cores; drops (and counts) pairs longer than max_seq_len subwords, and
+    writes each training pair as many times as its corpus's `repeats`. Returns the histogram of kept
+    pairs' subword lengths per side."""
     plain = [out.text(split, side) for side in ("source", "target")]
     corpus_file = out.root / "train.corpus"
     names = list(corpora)
@@ -344,8 +355,11 @@ def _encode_split(subwords: SubwordPair, out: PreparedDir, split: str, max_seq_l
                     continue
                 lengths["source"][len(src_pieces)] += 1
                 lengths["target"][len(trg_pieces)] += 1
-                es.write(" ".join(src_pieces) + "\n")
-                et.write(" ".join(trg_pieces) + "\n")
+                # Repeated here, after cleaning and leak removal, so that a repeat is never
+                # dropped as a duplicate nor counted as a pair of its own.
+                copies = repeats[corpus_chunk[i]] if corpus_chunk else 1
+                es.write((" ".join(src_pieces) + "\n") * copies)
+                et.write((" ".join(trg_pieces) + "\n") * copies)
                 ks.write(src_chunk[i] + "\n")
                 kt.write(trg_chunk[i] + "\n")
             bar.update(len(src_chunk))
@@ -356,14 +370,18 @@ def _encode_split(subwords: SubwordPair, out: PreparedDir, split: str, max_seq_l
     return lengths
 
 
-def _run_sockeye_prepare(out: PreparedDir, subwords: SubwordPair, max_seq_len: int) -> None:
+def _run_sockeye_prepare(out: PreparedDir, subwords: SubwordPair, max_seq_len: int,
+                         given: GivenSubwords | None = None) -> None:
     from sockeye import arguments, prepare_data  # imported late: it pulls in torch
 
-    vocab_files = []
-    for side, model in (("source", subwords.source), ("target", subwords.target)):
-        path = out.root / f"vocab.{side}.json"
-        path.write_text(json.dumps(model.sockeye_vocab(), ensure_ascii=False), encoding="utf-8")
-        vocab_files.append(path)
+    written = []
+    if given is None:
+        for side, model in (("source", subwords.source), ("target", subwords.target)):
+            path = out.root / f"vocab.{side}.json"
+            path.write_text(json.dumps(model.sockeye_vocab(), ensure_ascii=False), encoding="utf-8")
+            written.append(path)
+    # Given subwords come with the model's own vocabularies, which its weights are indexed by.
+    vocab_files = [given.source_vocab, given.target_vocab] if given else written
     parser = arguments.ConfigArgumentParser()
     arguments.add_prepare_data_cli_args(parser)
     args = parser.parse_args([
@@ -380,7 +398,7 @@ def _run_sockeye_prepare(out: PreparedDir, subwords: SubwordPair, max_seq_len: i
     ])
     with restored_logging():
         prepare_data.prepare_data(args)
-    for path in vocab_files:
+    for path in written:
         path.unlink()
 
 
@@ -392,14 +410,16 @@ def _manifest(config: PrepareConfig, corpora: dict[str, Counts], splits: dict[st
         return {str(p.resolve()): file_sha256(p) for p in spec.files}
 
     hashes = {spec.name: file_hashes(spec) for spec in config.corpora}
-    training_hashes = [h for spec in config.corpora for h in hashes[spec.name].values()]
+    # Up-sampling changes what is trained on; a corpus used once hashes as it always did.
+    training_hashes = [h for spec in config.corpora
+                       for h in [*hashes[spec.name].values(), *([f"repeat={spec.repeat}"] if spec.repeat != 1 else [])]]
     manifest = {
         "source_lang": config.source_lang,
         "target_lang": config.target_lang,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "dry_run": config.dry_run,
         "corpora": {spec.name: {"format": spec.format, "files": hashes[spec.name], **corpora[spec.name].as_dict(),
-                                "clean": asdict(spec.clean)} for spec in config.corpora},
+                                "clean": asdict(spec.clean), "repeat": spec.repeat} for spec in config.corpora},
         "train_data_sha256": hashlib.sha256("".join(training_hashes).encode()).hexdigest(),
         "splits": {"train": train.as_dict(),
                    **{s: {**splits[s].as_dict(), "origin": "given" if s in given else "drawn from the corpora",
@@ -407,7 +427,8 @@ def _manifest(config: PrepareConfig, corpora: dict[str, Counts], splits: dict[st
                           **({"files": file_hashes(given[s])} if s in given else {})} for s in ("dev", "test")}},
         "seed": config.seed,
         "on_bad_line": config.on_bad_line,
-        "subwords": asdict(config.subwords),
+        "subwords": ({"from_version": config.subwords_from.origin, "joint": config.subwords_from.joint}
+                     if config.subwords_from else asdict(config.subwords)),
         "max_seq_len": config.max_seq_len,
     }
     return json.loads(json.dumps(manifest))  # plain JSON values: what a reader of manifest.json sees

@@ -5,6 +5,7 @@ or one per side, `sentencepiece.source.model` and `sentencepiece.target.model`.
 """
 import logging
 import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,6 +87,25 @@ class SubwordPair:
             raise S2SError(f"{directory}: no SentencePiece model ({JOINT_MODEL}, or "
                            f"{SIDE_MODELS['source']} and {SIDE_MODELS['target']})")
         return cls(Subwords(sides[0]), Subwords(sides[1]), sides)
+
+
+@dataclass(frozen=True)
+class GivenSubwords:
+    """Subwords reused instead of trained (`s2s prepare --subwords-from VERSION`): a model can only be
+    fine-tuned on data encoded with its own SentencePiece model(s) and Sockeye vocabularies."""
+    origin: str  # where they come from (a version id), recorded in the manifest
+    models: tuple[Path, ...]  # sentencepiece.model, or one per side
+    source_vocab: Path  # Sockeye's vocab.src.0.json
+    target_vocab: Path
+
+    @property
+    def joint(self) -> bool:
+        return len(self.models) == 1
+
+    def copy_into(self, directory: Path) -> SubwordPair:
+        for model in self.models:
+            shutil.copyfile(model, Path(directory) / model.name)
+        return SubwordPair.load(directory)
 
 
 def _train_one(inputs: list[Path], model_file: Path, config: SubwordConfig) -> Subwords:

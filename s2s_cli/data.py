@@ -3,6 +3,7 @@ import argparse
 from pathlib import Path
 
 from data_prep.errors import S2SError
+from s2s_cli.common import add_store
 
 
 def cmd_demo_corpus(args: argparse.Namespace) -> None:
@@ -30,6 +31,11 @@ def cmd_prepare(args: argparse.Namespace) -> None:
     from data_prep.report import summary_table
     from data_prep.subwords import SubwordConfig
 
+    subwords_from = None
+    if args.subwords_from:
+        from seq2seq.finetune import find_version, version_subwords
+
+        subwords_from = version_subwords(find_version(args.store, args.subwords_from))
     clean = CleanConfig(
         normalization=args.normalization, max_chars=args.max_chars, max_length_ratio=args.max_length_ratio,
         drop_identical=not args.keep_identical, drop_control_chars=not args.keep_control_chars,
@@ -38,7 +44,8 @@ def cmd_prepare(args: argparse.Namespace) -> None:
     if args.config:
         if corpus:
             raise S2SError("give the corpora either in --config or as --source/--target, --tsv or --tmx, not both")
-        config = load_prepare_config(args.config, args.output, dry_run=args.dry_run, force=args.force)
+        config = load_prepare_config(args.config, args.output, dry_run=args.dry_run, force=args.force,
+                                     subwords_from=subwords_from)
     else:
         if not corpus:
             raise S2SError("no corpus: give --source and --target, --tsv, --tmx, or --config")
@@ -52,6 +59,7 @@ def cmd_prepare(args: argparse.Namespace) -> None:
                 character_coverage=args.character_coverage, byte_fallback=args.byte_fallback,
                 user_defined_symbols=tuple(s for s in args.user_defined_symbols.split(",") if s),
                 sample_size=args.spm_sample_size),
+            subwords_from=subwords_from,
             max_seq_len=args.max_seq_len, dev_size=args.dev_size, test_size=args.test_size, seed=args.seed,
             on_bad_line=args.on_bad_line, dry_run=args.dry_run, force=args.force)
     manifest = prepare(config)
@@ -141,6 +149,11 @@ def _add_subwords(p: argparse.ArgumentParser) -> None:
                           help="sentences SentencePiece samples from a large corpus (default: %(default)s)")
     subwords.add_argument("--max-seq-len", type=int, default=pc.max_seq_len,
                           help="drop pairs longer than this many subwords (default: %(default)s)")
+    subwords.add_argument("--subwords-from", metavar="VERSION",
+                          help="reuse a published version's SentencePiece model and Sockeye vocabularies instead of "
+                          "training new ones, to fine-tune it (`s2s train --init-from VERSION`); the other subword "
+                          "options are then unused")
+    add_store(subwords)
 
 
 def _add_prepare(sub: argparse._SubParsersAction) -> None:

@@ -66,10 +66,16 @@ def cmd_publish(args: argparse.Namespace) -> None:
         test_source, test_target, name = args.test_source, args.test_target, None
     else:
         test_source, test_target, name = PreparedDir(Path(summary["prepared"])).test_split()
-    version, results = release(args.run, args.store, test_source, test_target, name)
+    version, results = release(args.run, args.store, test_source, test_target, name, args.review_test)
     result = next(iter(results.values()))
     print(f"published {version.id} to {args.store}: BLEU {result.scores.bleu:.2f} chrF {result.scores.chrf:.2f} "
           f"on {result.name} ({', '.join(f'{key} {r.scores.bleu:.2f}' for key, r in results.items())})")
+    review = version.info.get("review_test")
+    if review:
+        baseline = review.get("baseline")
+        print(f"review set {review['name']} ({review['sentences']} sentences): BLEU {review['bleu']:.2f} "
+              f"chrF {review['chrf']:.2f}" + (f"; {baseline['version']}: BLEU {baseline['bleu']:.2f}"
+                                              if baseline else ""))
     print(f"BLEU signature: {result.scores.bleu_signature}")
 
 
@@ -101,8 +107,10 @@ def _list_versions(store, as_json: bool) -> None:
     for v in snapshot.versions:
         mark = "*" if v.id in defaults else " "
         engines = ", ".join(f"{key} {score['bleu']:.2f}" for key, score in v.scores.items())
+        review = (f"  review BLEU {v.review_bleu:6.2f} on {v.info['review_test']['name']}"
+                  if v.review_bleu is not None else "")
         print(f"{mark} {v.id}  {v.pair[0]}->{v.pair[1]}  BLEU {v.bleu:6.2f}  chrF {v.info['test']['chrf']:6.2f}  "
-              f"({engines})  {v.info['test']['name']}  {v.info['created']}")
+              f"({engines})  {v.info['test']['name']}{review}  {v.info['created']}")
 
 
 def cmd_models(args: argparse.Namespace) -> None:
@@ -162,6 +170,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     add_store(p)
     p.add_argument("--test-source", type=Path, help="test source file (default: the prepared test split)")
     p.add_argument("--test-target", type=Path, help="test reference file")
+    p.add_argument("--review-test", type=Path, metavar="FILE.tsv",
+                   help="also score on a review test set of source<TAB>target lines (e.g. `s2s review export "
+                   "--test-output`), with the headline engine; a fine-tuned run's parent is scored on it too")
     p.set_defaults(func=cmd_publish)
 
     p = sub.add_parser("translate", help="translate stdin or a file, one sentence per line",

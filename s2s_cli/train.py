@@ -2,15 +2,19 @@
 import argparse
 from pathlib import Path
 
+from s2s_cli.common import add_store
+
 
 def cmd_train(args: argparse.Namespace) -> None:
+    from seq2seq.finetune import find_version
     from seq2seq.launch import Cluster, processes_per_host, train_on
     from seq2seq.train import TrainConfig
 
+    init_from = find_version(args.store, args.init_from).path if args.init_from else None
     config = TrainConfig(prepared=args.prepared, output=args.output, preset=args.preset,
                          sockeye_args=tuple(args.passed_through), seed=args.seed, force=args.force,
                          resume=args.resume, early_stopping=args.early_stopping, average=args.average,
-                         precision=args.precision)
+                         precision=args.precision, init_from=init_from)
     summary = train_on(Cluster(processes_per_host=processes_per_host(args.processes)), config)
     last = summary["checkpoints"][-1] if summary["checkpoints"] else {}
     print(f"trained {summary['updates']} updates into {args.output}; "
@@ -48,4 +52,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    "if it beats the best checkpoint on the dev set; 1 turns it off (default: %(default)s)")
     p.add_argument("--early-stopping", type=int, metavar="N",
                    help="stop when validation BLEU has not improved for N checkpoints")
+    p.add_argument("--init-from", metavar="VERSION",
+                   help="fine-tune a published version in --store: start from its weights, with its architecture "
+                   "and a lower learning rate after a short warm-up (the preset gives the rest; auto: the "
+                   "version's); PREPARED must come from `s2s prepare --subwords-from VERSION`")
+    add_store(p)
     p.set_defaults(func=cmd_train, passed_through=[])

@@ -49,6 +49,8 @@ class Hyperparameters:
     precision: str = "auto"
     # Any further sockeye-train options, as one string: "--num-layers 4:4 --label-smoothing 0.2".
     sockeye_args: str = ""
+    # Fine-tune this version, in the `model` channel (needed only when the channel holds several).
+    init_from: str = ""
 
     def __post_init__(self):
         for name, allowed in (("preset", PRESET_CHOICES), ("subword_model_type", MODEL_TYPES),

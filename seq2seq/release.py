@@ -8,6 +8,8 @@ from data_prep.errors import S2SError
 from seq2seq.ct2_convert import convert
 from seq2seq.engines import ModelFiles
 from seq2seq.evaluate import TestResult, evaluate_engines
+from seq2seq.finetune import check_test_set, find_parent
+from seq2seq.review_set import ReviewSet
 from seq2seq.run_dir import RunDir
 from seq2seq.store import EXPORT_DIR, Version, publish
 
@@ -15,11 +17,15 @@ logger = logging.getLogger(__name__)
 
 
 def release(run_dir: Path, store: Path, test_source: Path, test_target: Path,
-            name: str | None = None) -> tuple[Version, dict[str, TestResult]]:
-    """Publishes the run as a version scored on the test set; returns it and its scores, the
-    headline first. A model the converter refuses is published without an export, with the reason."""
+            name: str | None = None, review_test: Path | None = None) -> tuple[Version, dict[str, TestResult]]:
+    """Publishes the run as a version scored on the test set, and on `review_test` (a TSV) when given;
+    returns it and its scores, the headline first. A model the converter refuses is published without
+    an export, with the reason. A fine-tuned run must be scored on its parent's test set."""
     run = RunDir(run_dir)
-    run.read_summary()
+    summary = run.read_summary()
+    if "init_from" in summary:
+        check_test_set(summary["init_from"]["test"], summary["init_from"]["version"], test_source, test_target)
+    review_set = ReviewSet.load(review_test) if review_test else None
     with tempfile.TemporaryDirectory(prefix="s2s-export-") as tmp:
         export, refused = Path(tmp) / EXPORT_DIR, None
         export.mkdir()
@@ -31,5 +37,6 @@ def release(run_dir: Path, store: Path, test_source: Path, test_target: Path,
         model = ModelFiles(name=str(run_dir), model_dir=run.model, subword_dir=run.root, export_dir=export,
                            export_problem=refused)
         results = evaluate_engines(model, test_source, test_target, name)
-        version = publish(run_dir, store, results, export, refused)
+        review = review_set.score(model, next(iter(results)), find_parent(summary, store)) if review_set else None
+        version = publish(run_dir, store, results, export, refused, review)
     return version, results

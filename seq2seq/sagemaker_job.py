@@ -3,7 +3,8 @@
 Inputs: hyperparameters.json and the channels `train` (required), `validation` and `test`
 (optional) under /opt/ml/input. Each channel holds raw parallel text (`NAME.<source_lang>`
 and `NAME.<target_lang>` pairs), TSV (`*.tsv`) or TMX (`*.tmx`) files, each optionally
-`.gz`, or, for `train`, a directory written by `s2s prepare` (it has manifest.json).
+`.gz`, or, for `train`, a directory written by `s2s prepare` (it has manifest.json). The
+optional `model` channel holds a version to fine-tune (seq2seq/finetune.py).
 Checkpoints go to /opt/ml/checkpoints, which SageMaker syncs to S3 and restores when a
 (spot) job restarts: the job then reuses the prepared data and resumes training from the
 last checkpoint. SIGTERM stops training at its next update, with a checkpoint saved.
@@ -24,6 +25,7 @@ from data_prep.corpus import CorpusSpec
 from data_prep.errors import S2SError
 from data_prep.prepare import PreparedDir, PrepareConfig, prepare
 from data_prep.subwords import SubwordConfig
+from seq2seq.finetune import check_test_set, model_channel_version, scored_test_set, version_subwords
 from seq2seq.hyperparameters import Hyperparameters, parse_hyperparameters
 from seq2seq.launch import Cluster, processes_per_host, train_on
 from seq2seq.metrics import log_metric
@@ -111,8 +113,9 @@ def _single(specs: tuple[CorpusSpec, ...], channel: str) -> CorpusSpec | None:
     return specs[0] if specs else None
 
 
-def prepared_data(paths: SageMakerPaths, hp: Hyperparameters) -> Path:
-    """The train channel if it is already prepared; else the channels, prepared inside the job."""
+def prepared_data(paths: SageMakerPaths, hp: Hyperparameters, parent: Version | None = None) -> Path:
+    """The train channel if it is already prepared; else the channels, prepared inside the job (with the
+    subwords of the `parent` version, when fine-tuning one)."""
     train_channel = paths.channel("train")
     if not train_channel.is_dir() or not any(train_channel.iterdir()):
         raise S2SError(f"no training data: the train channel ({train_channel}) is missing or empty")
@@ -135,6 +138,7 @@ def prepared_data(paths: SageMakerPaths, hp: Hyperparameters) -> Path:
         corpora=corpora, source_lang=hp.source_lang, target_lang=hp.target_lang, output=output,
         dev=held_out.get("dev"), test=held_out.get("test"),
         subwords=SubwordConfig(vocab_size=hp.vocab_size, model_type=hp.subword_model_type, joint=hp.joint_vocab),
+        subwords_from=version_subwords(parent) if parent else None,
         max_seq_len=hp.max_seq_len, dev_size=hp.dev_size, test_size=hp.test_size, seed=hp.seed,
         on_bad_line=hp.on_bad_line, force=True))
     return output
@@ -146,6 +150,11 @@ def run_job(paths: SageMakerPaths) -> Version | None:
     raw = json.loads(paths.hyperparameters.read_text(encoding="utf-8")) if paths.hyperparameters.is_file() else {}
     hp = parse_hyperparameters(raw)
     logger.info("hyperparameters: %s", hp)
+    with model_channel_version(paths.channel("model"), hp.init_from or None) as parent:
+        return _train_and_publish(paths, hp, parent)
+
+
+def _train_and_publish(paths: SageMakerPaths, hp: Hyperparameters, parent: Version | None) -> Version | None:
     cluster = Cluster.from_resource_config(paths.resource_config,
                                            processes_per_host(hp.processes_per_host))
     if len(cluster.hosts) > 1 and not PreparedDir(paths.channel("train")).manifest.is_file():
@@ -153,11 +162,15 @@ def run_job(paths: SageMakerPaths) -> Version | None:
         # the same text on their own would end up with different vocabularies.
         raise S2SError("training on several hosts needs a prepared train channel: run `s2s prepare` and "
                        "upload its output directory as the train channel")
-    prepared = PreparedDir(prepared_data(paths, hp))
+    prepared = PreparedDir(prepared_data(paths, hp, parent))
+    if parent:
+        # Checked before training, not at publication: the job publishes on the prepared test split.
+        check_test_set(scored_test_set(parent), parent.id, *prepared.test_split()[:2])
     run = RunDir(paths.checkpoints / "run")
     config = TrainConfig(prepared=prepared.root, output=run.root, preset=hp.preset,
                          sockeye_args=hp.sockeye_train_args(), seed=hp.seed, force=True, resume=True,
-                         early_stopping=hp.early_stopping, average=hp.average_checkpoints, precision=hp.precision)
+                         early_stopping=hp.early_stopping, average=hp.average_checkpoints, precision=hp.precision,
+                         init_from=parent.path if parent else None)
     train_on(cluster, config)
     if not cluster.is_primary_host:
         logger.info("training finished; host %s leaves evaluation and publishing to %s",

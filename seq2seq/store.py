@@ -30,6 +30,7 @@ from data_prep.errors import S2SError
 from data_prep.subwords import SubwordPair
 from seq2seq.engines import ModelFiles
 from seq2seq.evaluate import TestResult
+from seq2seq.gate import promotion_refusal
 from seq2seq.run_dir import RunDir
 
 # Where versions are published and served from unless told otherwise.
@@ -69,6 +70,11 @@ class Version:
     @property
     def bleu(self) -> float:
         return self.info["test"]["bleu"]
+
+    @property
+    def review_bleu(self) -> float | None:
+        """BLEU on the review test set it was published with (`s2s publish --review-test`), if any."""
+        return self.info.get("review_test", {}).get("bleu")
 
     @property
     def model_dir(self) -> Path:
@@ -128,9 +134,10 @@ def _version_id(source_lang: str, target_lang: str, created: datetime, digest: s
 
 
 def publish(run_dir: Path, store: Path, results: dict[str, TestResult], export: Path | None = None,
-            export_refused: str | None = None) -> Version:
+            export_refused: str | None = None, review_test: dict | None = None) -> Version:
     """Copies a finished run, and its CTranslate2 `export`, into the store as a new version scored
-    by `results` (the same test set on each engine and precision, the headline first)."""
+    by `results` (the same test set on each engine and precision, the headline first), and on a
+    review test set (seq2seq/review_set.py) when given."""
     run = RunDir(run_dir)
     headline, test = next(iter(results.items()))
     summary = run.read_summary()
@@ -161,7 +168,9 @@ def publish(run_dir: Path, store: Path, results: dict[str, TestResult], export: 
             EXPORT_DIR: ({"weights": "float32"} if export is not None else {"refused": export_refused or "not converted"}),
             "training": {"train_data_sha256": summary["train_data_sha256"], "preset": summary["preset"],
                          "hyperparameters": summary["sockeye_args"], "updates": summary["updates"],
-                         "checkpoints": summary["checkpoints"], "averaging": summary.get("averaging")},
+                         "checkpoints": summary["checkpoints"], "averaging": summary.get("averaging"),
+                         "init_from": summary.get("init_from", {}).get("version")},
+            **({"review_test": review_test} if review_test else {}),
             "software": _software_versions(),
             "files": {str(p.relative_to(tmp)): file_sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()},
         }
@@ -293,18 +302,17 @@ class ModelStore:
             os.replace(tmp, self.promotions_file)
 
     def promote(self, version_id: str, tolerance: float = PROMOTE_TOLERANCE, force: bool = False) -> Version:
-        """Makes a version its pair's default; returns the previous default. Refuses a version whose
-        test BLEU is more than `tolerance` below the current default's, unless forced."""
+        """Makes a version its pair's default; returns the previous default. Refuses a version scored
+        on another test set than the current default, or whose test BLEU is more than `tolerance` below
+        the default's, unless forced (seq2seq/gate.py)."""
         snapshot = self.snapshot()
         version = snapshot.get(version_id)
         current = snapshot.default_for(*version.pair)
         if current.id == version.id:
             raise S2SError(f"{version.id} is already the default for {'->'.join(version.pair)}")
-        if not force and version.bleu < current.bleu - tolerance:
-            raise S2SError(
-                f"refusing to promote {version.id}: test BLEU {version.bleu:.2f} on {version.info['test']['name']} "
-                f"is more than {tolerance} below the current default {current.id} "
-                f"({current.bleu:.2f} on {current.info['test']['name']}); --force promotes it anyway")
+        refusal = None if force else promotion_refusal(version, current, tolerance)
+        if refusal:
+            raise S2SError(refusal)
         with self._promotions_locked() as promotions:
             promotions.setdefault(_pair_key(*version.pair), []).append(version.id)
         return current

@@ -17,7 +17,8 @@ from data_prep.subwords import SubwordPair, Subwords
 from seq2seq.curve import plot_training_curve
 from seq2seq.metrics import log_metric
 from seq2seq.precision import resolve_precision, restored_tf32, sockeye_amp_in_bfloat16
-from seq2seq.presets import DEFAULT_PRESET, choose_preset, get_preset
+from seq2seq.finetune import Parent
+from seq2seq.presets import DEFAULT_PRESET, FINETUNE, choose_preset, get_preset
 from seq2seq.run_dir import RunDir
 from seq2seq.scoring import score
 from seq2seq.stopping import stop_on_sigterm
@@ -49,10 +50,14 @@ class TrainConfig:
     # Under torchrun, the parent creates this file to stop training, as SIGTERM does in a single
     # process: SageMaker signals only the parent (see seq2seq/stopping.py).
     stop_file: Path | None = None
+    # A published version's directory to continue from, with fine-tuning settings (seq2seq/finetune.py).
+    init_from: Path | None = None
 
 
-def sockeye_arguments(config: TrainConfig, prepared: PreparedDir, run: RunDir, shared_vocab: bool) -> list[str]:
-    """The full sockeye-train command line that this configuration, with its preset chosen, stands for."""
+def sockeye_arguments(config: TrainConfig, prepared: PreparedDir, run: RunDir, shared_vocab: bool,
+                      parent: Parent | None = None) -> list[str]:
+    """The full sockeye-train command line that this configuration, with its preset chosen, stands for;
+    fine-tuning a `parent` puts its settings, architecture and weights over the preset's."""
     import torch
 
     args = [
@@ -63,6 +68,7 @@ def sockeye_arguments(config: TrainConfig, prepared: PreparedDir, run: RunDir, s
         "--decode-and-evaluate", str(config.dev_sentences),
         "--seed", str(config.seed),
         *get_preset(config.preset).sockeye_args,
+        *(parent.sockeye_args() if parent else ()),
     ]
     if config.early_stopping:
         # Sockeye's BLEU here is on subword pieces; it only decides when to stop.
@@ -156,10 +162,16 @@ def train(config: TrainConfig) -> dict:
     if primary and run.root.exists() and not (config.force or resuming):
         raise S2SError(f"{run.root}: already exists; pass --resume to continue an interrupted run, or --force "
                        "to start again")
-    preset = choose_preset(config.preset, manifest["splits"]["train"]["kept"], torch.cuda.is_available())
+    parent = Parent.load(config.init_from) if config.init_from else None
+    if parent:
+        parent.check_prepared(prepared)
+        parent.warn_if_other_test_set(prepared)
+        preset = parent.preset(config.preset)
+    else:
+        preset = choose_preset(config.preset, manifest["splits"]["train"]["kept"], torch.cuda.is_available())
     logger.info("preset %s (%s)", preset.name, preset.reason)
     argv = sockeye_arguments(dataclasses.replace(config, preset=preset.name), prepared, run,
-                             shared_vocab=manifest["subwords"]["joint"])
+                             shared_vocab=manifest["subwords"]["joint"], parent=parent)
     parser = arguments.ConfigArgumentParser(prog="sockeye-train")
     arguments.add_train_cli_args(parser)
     try:
@@ -167,6 +179,11 @@ def train(config: TrainConfig) -> dict:
     except SystemExit:
         raise S2SError(f"Sockeye rejected the training options {config.sockeye_args}; "
                        "see `sockeye-train --help`") from None
+    if parent:
+        parent.check_architecture(args, prepared)
+        logger.info("fine-tuning %s from its weights; architecture from its Sockeye config, not the preset's: %s; "
+                    "fine-tuning settings over the preset's: %s", parent.id, " ".join(parent.architecture_args()),
+                    " ".join(FINETUNE.sockeye_args))
     if resuming:
         logger.info("resuming the interrupted run in %s", run.root)
     elif primary:
@@ -206,6 +223,7 @@ def train(config: TrainConfig) -> dict:
         "updates": state.updates,
         "best_checkpoint": state.best_checkpoint,
         "checkpoints": scorer.checkpoints if scorer else [],
+        **({"init_from": parent.record()} if parent else {}),
     }
     if primary and config.average > 1:
         from seq2seq.averaging import average_best_checkpoints  # imports the translator

@@ -18,6 +18,7 @@ def main(argv: list[str]) -> int:
     values = json.loads(argv[0])
     config = TrainConfig(**dict(values, prepared=Path(values["prepared"]), output=Path(values["output"]),
                                 stop_file=Path(values["stop_file"]) if values["stop_file"] else None,
+                                init_from=Path(values["init_from"]) if values["init_from"] else None,
                                 sockeye_args=(*values["sockeye_args"], "--dist")))
     try:
         train(config)

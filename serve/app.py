@@ -177,6 +177,7 @@ def models():
     return jsonify(
         models=[{"id": v.id, "source": v.pair[0], "target": v.pair[1], "bleu": v.bleu,
                  "chrf": v.info["test"]["chrf"], "scores": v.scores, "test_set": v.info["test"]["name"],
+                 "review_bleu": v.review_bleu,
                  "created": v.info["created"], "default": defaults.get("-".join(v.pair)) == v.id,
                  "loaded": v.id in engines, **({"engine": engines[v.id]} if v.id in engines else {})}
                 for v in snapshot.versions],

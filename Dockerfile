@@ -30,6 +30,7 @@ RUN python3 -m venv --system-site-packages venv \
 COPY data_prep ./data_prep
 COPY seq2seq ./seq2seq
 COPY serve ./serve
+COPY review ./review
 # The AWS launcher's code comes along with the package; its SDK (the aws extra) does not.
 COPY launcher ./launcher
 COPY s2s_cli ./s2s_cli

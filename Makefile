@@ -18,10 +18,10 @@ CPU_TORCH ?= torch==2.13.0
 CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
 WHEELS ?= /opt/wheels
 
-.PHONY: install install-dev demo test image image-test clean
+.PHONY: install install-dev chromium demo test image image-test clean
 
 install: $(RUNTIME_STAMP)
-install-dev: $(DEV_STAMP)
+install-dev: $(DEV_STAMP) chromium
 
 # Re-run only when pyproject.toml, install.sh or this Makefile changes, so a second install is instant.
 $(RUNTIME_STAMP): pyproject.toml Makefile install.sh
@@ -32,6 +32,18 @@ $(RUNTIME_STAMP): pyproject.toml Makefile install.sh
 $(DEV_STAMP): $(RUNTIME_STAMP)
 	./install.sh $(VENV) deps dev,aws
 	touch $@
+
+# The browser tests (tests/browser) drive Debian's chromium through Playwright, whose own browser
+# download needs the internet. Installing chromium takes root; without it those tests are skipped,
+# with the reason shown.
+chromium:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" != 0 ]; then echo "chromium: /usr/bin/chromium is missing and installing it takes root" \
+	    "(apt-get install -y chromium); the browser tests will be skipped"; \
+	elif ! command -v apt-get >/dev/null; then echo "chromium: /usr/bin/chromium is missing and there is no" \
+	    "apt-get to install it; the browser tests will be skipped"; \
+	else apt-get update -qq && apt-get install -y chromium || echo "chromium: apt-get could not install it;" \
+	    "the browser tests will be skipped"; fi
 
 demo: install
 	$(BIN)/s2s demo --workdir demo

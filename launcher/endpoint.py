@@ -6,6 +6,7 @@ same way: the version directory at the archive's root.
 """
 import json
 import logging
+import re
 import tarfile
 import tempfile
 import time
@@ -16,9 +17,14 @@ from typing import Callable
 
 from data_prep.errors import S2SError
 from launcher.training import split_s3_uri
+from review.capture import CAPTURE_ENCODINGS, DEFAULT_CAPTURE_PERCENT
 from seq2seq.store import ModelStore
 
 logger = logging.getLogger(__name__)
+
+# S3's rules for a bucket name, and SageMaker's longest DestinationS3Uri.
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_MAX_CAPTURE_URI = 512
 
 
 @dataclass(frozen=True)
@@ -34,12 +40,40 @@ class DeployConfig:
     instance_type: str = "ml.g5.xlarge"
     instance_count: int = 1
     environment: dict[str, str] = field(default_factory=dict)
+    # Data Capture: requests and answers are written under s3://bucket/prefix (None: off).
+    capture_uri: str | None = None
+    # The share of requests captured (DEFAULT_CAPTURE_PERCENT when not given).
+    capture_percent: int | None = None
 
     def __post_init__(self):
         if (self.training_job is None) == (self.version_dir is None):
             raise S2SError("give either --training-job or --version-dir")
         if self.version_dir is not None and not (self.upload_to or "").startswith("s3://"):
             raise S2SError("--version-dir needs --upload-to s3://bucket/prefix for its model.tar.gz")
+        if self.capture_uri is not None:
+            bucket = split_s3_uri(self.capture_uri)[0] if self.capture_uri.startswith("s3://") else ""
+            if not _BUCKET.fullmatch(bucket):
+                raise S2SError(f"--capture {self.capture_uri!r}: expected s3://BUCKET/PREFIX with a valid bucket "
+                               "name (3 to 63 lowercase letters, digits, dots and hyphens)")
+            if len(self.capture_uri) > _MAX_CAPTURE_URI:
+                raise S2SError(f"--capture: the URI has {len(self.capture_uri)} characters; SageMaker takes "
+                               f"{_MAX_CAPTURE_URI} at most")
+        if self.capture_percent is not None:
+            if self.capture_uri is None:
+                raise S2SError("--capture-percent needs --capture s3://BUCKET/PREFIX")
+            if not 1 <= self.capture_percent <= 100:
+                raise S2SError(f"--capture-percent {self.capture_percent}: the share of requests captured is 1 to 100")
+
+
+def data_capture_config(config: DeployConfig) -> dict:
+    """SageMaker's DataCaptureConfig: requests and answers, /invocations' content types stored as text."""
+    percent = DEFAULT_CAPTURE_PERCENT if config.capture_percent is None else config.capture_percent
+    return {"EnableCapture": True, "InitialSamplingPercentage": percent,
+            "DestinationS3Uri": config.capture_uri.rstrip("/"),
+            "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
+            "CaptureContentTypeHeader": {
+                "JsonContentTypes": [t for t, encoding in CAPTURE_ENCODINGS.items() if encoding == "JSON"],
+                "CsvContentTypes": [t for t, encoding in CAPTURE_ENCODINGS.items() if encoding == "CSV"]}}
 
 
 def pack_version(version_dir: Path, archive: Path) -> str:
@@ -80,15 +114,16 @@ def _endpoint_exists(sagemaker, name: str) -> bool:
 
 
 def deploy(config: DeployConfig, sagemaker, s3) -> str:
-    """Creates a model and an endpoint config, then creates the endpoint or updates it to them;
-    returns the model name."""
+    """Creates a model and an endpoint config (with Data Capture when asked), then creates the endpoint
+    or updates it to them; returns the model name."""
     name = f"{config.endpoint}-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}"
     sagemaker.create_model(ModelName=name, ExecutionRoleArn=config.role,
                            PrimaryContainer={"Image": config.image, "ModelDataUrl": model_data_url(config, sagemaker, s3),
                                              "Environment": dict(config.environment)})
+    capture = {"DataCaptureConfig": data_capture_config(config)} if config.capture_uri else {}
     sagemaker.create_endpoint_config(EndpointConfigName=name, ProductionVariants=[{
         "VariantName": "AllTraffic", "ModelName": name, "InitialInstanceCount": config.instance_count,
-        "InstanceType": config.instance_type}])
+        "InstanceType": config.instance_type}], **capture)
     if _endpoint_exists(sagemaker, config.endpoint):
         sagemaker.update_endpoint(EndpointName=config.endpoint, EndpointConfigName=name)
     else:

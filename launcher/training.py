@@ -17,7 +17,9 @@ from seq2seq.metrics import METRIC_DEFINITIONS
 
 logger = logging.getLogger(__name__)
 
-CHANNELS = ("train", "validation", "test")
+# "model": a published version, or an earlier job's model.tar.gz, to fine-tune from (SageMaker's
+# incremental training; the container's `init_from` hyperparameter picks among several versions).
+CHANNELS = ("train", "validation", "test", "model")
 TERMINAL = ("Completed", "Failed", "Stopped")
 # What `s2s aws tune` maximises, and the ranges it searches.
 TUNING_OBJECTIVE = "validation:bleu"

@@ -7,10 +7,10 @@ import sys
 from pathlib import Path
 
 from data_prep.errors import S2SError, disk_full
-from s2s_cli import aws, data, demo, models, serve, train
+from s2s_cli import aws, data, demo, models, review, serve, train
 
 # In the order `s2s --help` lists them.
-GROUPS = (data, train, models, serve, aws, demo)
+GROUPS = (data, train, models, review, serve, aws, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -90,7 +90,8 @@ def cmd_deploy(args: argparse.Namespace) -> None:
 
     config = DeployConfig(endpoint=args.endpoint, image=args.image, role=args.role, training_job=args.training_job,
                           version_dir=args.version_dir, upload_to=args.upload_to, instance_type=args.instance_type,
-                          instance_count=args.instance_count, environment=_key_values(args.env, "--env"))
+                          instance_count=args.instance_count, environment=_key_values(args.env, "--env"),
+                          capture_uri=args.capture, capture_percent=args.capture_percent)
     sagemaker = _client("sagemaker", args.region)
     model = deploy(config, sagemaker, _client("s3", args.region))
     print(f"endpoint {args.endpoint}: model and endpoint config {model}")
@@ -129,7 +130,7 @@ def _add_job_options(q: argparse.ArgumentParser) -> None:
     q.add_argument("--output-path", required=True, help="s3://bucket/prefix for the model artefact "
                    "(local channels are uploaded under it too)")
     q.add_argument("--channel", action="append", default=[], metavar="NAME=PATH_OR_S3_URI",
-                   help="train (required), validation, test: a local file or directory, or an s3:// URI")
+                   help="train (required), validation, test, and model (a version or an earlier job's model.tar.gz to fine-tune from): a local file or directory, or an s3:// URI")
     q.add_argument("--hyperparameter", action="append", default=[], metavar="KEY=VALUE",
                    help="e.g. source_lang=en; checked here as the container would (repeatable)")
     q.add_argument("--instance-type", default="ml.g5.xlarge", help="(default: %(default)s)")
@@ -161,6 +162,8 @@ def _add_jobs(aws: argparse._SubParsersAction) -> None:
 
 
 def _add_endpoints(aws: argparse._SubParsersAction) -> None:
+    from review.capture import DEFAULT_CAPTURE_PERCENT
+
     q = aws.add_parser("deploy", help="create or update an endpoint from a training job or a published version",
                        description="Create a model, an endpoint config and an endpoint (or update an existing "
                        "endpoint) from a training job's artefact, or from a local published version uploaded "
@@ -176,6 +179,10 @@ def _add_endpoints(aws: argparse._SubParsersAction) -> None:
     q.add_argument("--instance-count", type=int, default=1, help="(default: %(default)s)")
     q.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                    help="container environment, e.g. SAGEMAKER_MODEL_SERVER_WORKERS=2 (repeatable)")
+    q.add_argument("--capture", metavar="S3_URI", help="turn on Data Capture: requests and answers are written "
+                   "under s3://BUCKET/PREFIX/ENDPOINT/AllTraffic/yyyy/mm/dd/hh/, for `s2s review import-capture`")
+    q.add_argument("--capture-percent", type=int, metavar="N",
+                   help=f"the share of requests captured, 1 to 100 (default: {DEFAULT_CAPTURE_PERCENT})")
     q.add_argument("--no-wait", dest="wait", action="store_false", help="return without waiting for InService")
     q.add_argument("--poll", type=float, default=30.0, help="seconds between status checks (default: %(default)s)")
     q.set_defaults(func=cmd_deploy)

@@ -16,15 +16,17 @@ def cmd_serve(args: argparse.Namespace) -> None:
                              max_queue=args.max_queue),
         request_timeout_s=args.timeout, cache_size=args.cache_size, engine=args.engine, int8=args.int8,
         threads=args.engine_threads or engine_threads(args.workers), reload_interval_s=args.reload_interval,
-        unload_after_s=args.unload_after, api_keys=args.api_keys)
+        unload_after_s=args.unload_after, api_keys=args.api_keys, review_db=args.review_db,
+        review_sample=args.review_sample, page=args.page)
     run_server(config, ServerConfig(host=args.host, port=args.port, workers=args.workers, threads=args.threads))
 
 
 def cmd_keys(args: argparse.Namespace) -> None:
     from serve.auth import add_key
 
-    key = add_key(args.file, args.name, args.per_minute)
-    print(f"API key {args.name!r} added to {args.file} (stored hashed; this is the only time it is shown):")
+    key = add_key(args.file, args.name, args.per_minute, args.role)
+    print(f"API key {args.name!r} ({args.role}) added to {args.file} (stored hashed; this is the only time it is "
+          "shown):")
     print(key)
 
 
@@ -86,11 +88,20 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
                    "request that pins it loads it again; 0 keeps every version loaded (default: %(default)s)")
     p.add_argument("--api-keys", type=Path, help="API key file from `s2s keys add`; when given, /v1/* requires "
                    "a key (/ping, /invocations and the health routes stay open)")
+    p.add_argument("--review-db", type=Path, metavar="FILE", help="the review database (SQLite, created if "
+                   "missing); turns on the review page at /review and /v1/review/* for keys with the reviewer "
+                   "role, so it needs --api-keys")
+    p.add_argument("--review-sample", type=float, default=ServeConfig.review_sample, metavar="RATE",
+                   help="queue this share (0 to 1) of the texts of successful /v1/translate requests for review "
+                   "in --review-db; the client's text is then stored on disk in plain form (default: %(default)s, "
+                   "off)")
+    p.add_argument("--no-page", dest="page", action="store_false",
+                   help="do not serve the translation page at / (the API alone)")
     p.set_defaults(func=cmd_serve)
 
 
 def _add_keys(sub: argparse._SubParsersAction) -> None:
-    from serve.auth import DEFAULT_PER_MINUTE
+    from serve.auth import DEFAULT_PER_MINUTE, ROLES
 
     p = sub.add_parser("keys", help="manage the API keys of `s2s serve --api-keys`",
                        description="Create an API key: it is printed once, and only its sha256 is stored.")
@@ -100,6 +111,9 @@ def _add_keys(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--file", type=Path, required=True, help="the key file (created if missing)")
     q.add_argument("--per-minute", type=int, default=DEFAULT_PER_MINUTE,
                    help="requests per minute allowed to this key; 0 for unlimited (default: %(default)s)")
+    q.add_argument("--role", choices=ROLES, default=ROLES[0],
+                   help="translate: /v1/translate and /v1/models; reviewer: those and the review page's "
+                   "/v1/review/* (default: %(default)s)")
     p.set_defaults(func=cmd_keys)
 
 

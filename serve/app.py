@@ -16,6 +16,7 @@ from serve.auth import RateLimiter, load_keys, key_hash
 from serve.batcher import QueueFull
 from serve.cache import LruCache
 from serve.config import MIB, ServeConfig
+from serve.page import page
 from serve.registry import Registry
 from serve.served_version import ServedVersion, TextResult, TranslationTimeout
 
@@ -323,7 +324,9 @@ def _register_observability(app: Flask) -> None:
 
 def create_app(config: ServeConfig, workers: int = 1) -> Flask:
     """`workers` is the number of processes serving, for /execution-parameters."""
-    app = Flask(__name__)
+    # No app-wide /static: serve/static holds the pages' files, and each page's blueprint serves them only
+    # while that page is on.
+    app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = config.max_payload_bytes
     app.extensions["s2s.config"] = config
     app.extensions["s2s.keys"] = load_keys(config.api_keys) if config.api_keys else None
@@ -333,6 +336,12 @@ def create_app(config: ServeConfig, workers: int = 1) -> Flask:
     app.extensions["s2s.registry"] = Registry(config)
     for blueprint in (api, sagemaker, operations):
         app.register_blueprint(blueprint)
+    if config.page:
+        app.register_blueprint(page)
+    # Imported here: the review routes build on this module's request helpers.
+    from serve.review_routes import register_review
+
+    register_review(app, config)
     _register_errors(app, config)
     _register_observability(app)
     return app

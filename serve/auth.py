@@ -17,6 +17,8 @@ from data_prep.errors import S2SError
 
 # Requests per minute for a key that does not set its own.
 DEFAULT_PER_MINUTE = 600
+# A "translate" key may use /v1/translate and /v1/models; a "reviewer" key may also use /v1/review/*.
+ROLES = ("translate", "reviewer")
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,8 @@ class ApiKey:
     sha256: str
     # 0 means unlimited.
     per_minute: int = DEFAULT_PER_MINUTE
+    # Key files written before roles existed hold no role: their keys translate.
+    role: str = "translate"
 
 
 def key_hash(key: str) -> str:
@@ -40,11 +44,15 @@ def load_keys(path: Path) -> dict[str, ApiKey]:
         raise S2SError(f"{path}: no such API key file; `s2s keys add` creates it") from None
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise S2SError(f"{path}: not an API key file ({e}); expected "
-                       '{"keys": [{"name": ..., "sha256": ..., "per_minute": ...}]}') from e
+                       '{"keys": [{"name": ..., "sha256": ..., "per_minute": ..., "role": ...}]}') from e
+    for key in keys:
+        if key.role not in ROLES:
+            raise S2SError(f"{path}: key {key.name!r} has the unknown role {key.role!r}; "
+                           f"roles are {', '.join(ROLES)}")
     return {key.sha256: key for key in keys}
 
 
-def add_key(path: Path, name: str, per_minute: int = DEFAULT_PER_MINUTE) -> str:
+def add_key(path: Path, name: str, per_minute: int = DEFAULT_PER_MINUTE, role: str = "translate") -> str:
     """Creates a key, records its hash in `path` (created if missing), and returns the key:
     the only time it is ever shown."""
     path = Path(path)
@@ -53,8 +61,10 @@ def add_key(path: Path, name: str, per_minute: int = DEFAULT_PER_MINUTE) -> str:
         raise S2SError(f"{path}: a key named {name!r} exists already")
     if per_minute < 0:
         raise S2SError(f"--per-minute must be 0 (unlimited) or more, not {per_minute}")
+    if role not in ROLES:
+        raise S2SError(f"--role must be one of {', '.join(ROLES)}, not {role!r}")
     key = "s2s_" + secrets.token_urlsafe(32)
-    keys.append(ApiKey(name, key_hash(key), per_minute))
+    keys.append(ApiKey(name, key_hash(key), per_minute, role))
     tmp = path.with_name(f".{path.name}.{os.getpid()}")
     tmp.write_text(json.dumps({"keys": [asdict(k) for k in keys]}, indent=2) + "\n", encoding="utf-8")
     tmp.chmod(0o600)

@@ -49,6 +49,14 @@ class ServeConfig:
     api_keys: Path | None = None
     # Load the default versions at start-up, so that /readyz and /ping succeed only with models in memory.
     preload: bool = True
+    # The translation page at `/` (serve/page.py); off for an API-only server, such as a SageMaker endpoint
+    # that no person browses.
+    page: bool = True
+    # The review database (review/db.py); when set, reviewer keys may use /review and /v1/review/*.
+    review_db: Path | None = None
+    # The share of successful /v1/translate texts queued for review (0 turns sampling off). Client
+    # text is then kept on disk: see README, "s2s review", on privacy.
+    review_sample: float = 0.0
 
     def decode_config(self) -> DecodeConfig:
         return DecodeConfig(batch_size=self.batching.max_batch_size, dtype="int8" if self.int8 else "float32",
@@ -60,6 +68,13 @@ class ServeConfig:
         if self.batching.max_queue < self.max_items:
             raise S2SError(f"the queue ({self.batching.max_queue} sentences) must hold at least one "
                            f"request's {self.max_items} items")
+        if self.review_db and not self.api_keys:
+            raise S2SError("--review-db needs --api-keys: reviewers are known by their keys (s2s keys add NAME "
+                           "--role reviewer)")
+        if not 0 <= self.review_sample <= 1:
+            raise S2SError(f"--review-sample must be between 0 (off) and 1, not {self.review_sample}")
+        if self.review_sample and not self.review_db:
+            raise S2SError("--review-sample needs --review-db: the file that sampled requests are queued in")
         for name in ("max_payload_bytes", "max_items", "max_item_chars", "max_beam_size"):
             if getattr(self, name) < 1:
                 raise S2SError(f"{name} must be at least 1, not {getattr(self, name)}")

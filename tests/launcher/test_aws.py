@@ -35,6 +35,7 @@ def test_train_sends_image_channels_string_hyperparameters_spot_and_metrics(buck
         (local / f"corpus{path.suffix}").write_bytes(path.read_bytes())
     result = run_s2s("aws", "train", *_job_options(bucket), "--channel", f"train={local}",
                      "--channel", f"validation=s3://{bucket}/given/validation",
+                     "--channel", f"model=s3://{bucket}/earlier/output/model.tar.gz",
                      "--hyperparameter", "source_lang=en", "--hyperparameter", "target_lang=de",
                      "--hyperparameter", "joint_vocab=true", "--hyperparameter", "max_updates=300",
                      "--spot", "--checkpoint-s3-uri", f"s3://{bucket}/checkpoints", "--max-run", "3600",
@@ -55,6 +56,7 @@ def test_train_sends_image_channels_string_hyperparameters_spot_and_metrics(buck
     assert job["AlgorithmSpecification"]["MetricDefinitions"] == METRIC_DEFINITIONS
     channels = {c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3Uri"] for c in job["InputDataConfig"]}
     assert channels["validation"] == f"s3://{bucket}/given/validation"
+    assert channels["model"] == f"s3://{bucket}/earlier/output/model.tar.gz"
     assert channels["train"].startswith(f"s3://{bucket}/out/inputs/")
     prefix = channels["train"].split("/", 3)[3]
     uploaded = {o["Key"].rsplit("/", 1)[1] for o in boto3.client("s3").list_objects_v2(

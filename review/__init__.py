@@ -1,0 +1,2 @@
+"""Human review of machine translations: the review database, the export of corrections,
+and the sampling of live requests into the review queue."""

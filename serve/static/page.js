@@ -1,0 +1,224 @@
+// The translation page: a client of the public /v1 API like any script, so it shows what the API
+// answers, its error messages included, and knows no limits of its own.
+"use strict";
+
+// sessionStorage: the key lasts as long as the tab, and is never written to disk by the page.
+const KEY_STORAGE = "s2s.apiKey";
+
+const $ = (id) => document.getElementById(id);
+let models = [];
+let busy = false;
+
+class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+function authHeaders() {
+  const key = sessionStorage.getItem(KEY_STORAGE);
+  return key ? { Authorization: `Bearer ${key}` } : {};
+}
+
+async function api(path, body) {
+  const init = body === undefined
+    ? { headers: authHeaders() }
+    : { method: "POST", headers: { "Content-Type": "application/json", ...authHeaders() }, body: JSON.stringify(body) };
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch (e) {
+    throw new ApiError(0, `The server could not be reached (${e.message}).`);
+  }
+  const answer = await response.json().catch(() => null);
+  if (!response.ok) {
+    const message = answer && answer.error && answer.error.message;
+    throw new ApiError(response.status, message || `${path} answered ${response.status} ${response.statusText}`);
+  }
+  if (answer === null) {
+    throw new ApiError(response.status, `${path} answered with something other than JSON`);
+  }
+  return answer;
+}
+
+function showError(message) {
+  $("error").textContent = message;
+}
+
+function setStatus(message) {
+  $("status").textContent = message;
+}
+
+function failed(error) {
+  if (error.status === 401) {
+    // A key that the server refused is of no use on the next visit either.
+    sessionStorage.removeItem(KEY_STORAGE);
+    $("key-form").hidden = false;
+    $("key").focus();
+  }
+  showError(error.message);
+}
+
+const score = (value) => Number(value).toFixed(2);
+
+function versionLabel(model) {
+  const scores = [`BLEU ${score(model.bleu)}`];
+  if (model.review_bleu != null) scores.push(`review ${score(model.review_bleu)}`);
+  return `${model.id} · ${scores.join(" · ")}${model.default ? " (default)" : ""}`;
+}
+
+const pairOf = (model) => `${model.source}-${model.target}`;
+
+function option(value, text) {
+  const element = document.createElement("option");
+  element.value = value;
+  element.textContent = text;
+  return element;
+}
+
+function fillPairs() {
+  const select = $("pair");
+  const chosen = select.value;
+  const pairs = new Map(models.map((m) => [pairOf(m), `${m.source} → ${m.target}`]));
+  select.replaceChildren(...[...pairs].map(([value, text]) => option(value, text)));
+  if (pairs.has(chosen)) select.value = chosen;
+  fillVersions();
+}
+
+function fillVersions() {
+  const select = $("version");
+  const chosen = select.value;
+  // The default first, then the best test BLEU: the order in which one would choose.
+  const versions = models.filter((m) => pairOf(m) === $("pair").value)
+    .sort((a, b) => (b.default - a.default) || (b.bleu - a.bleu));
+  select.replaceChildren(...versions.map((m) => option(m.id, versionLabel(m))));
+  if (versions.some((m) => m.id === chosen)) select.value = chosen;
+  describeVersion();
+}
+
+function selectedModel() {
+  return models.find((m) => m.id === $("version").value);
+}
+
+function describeVersion() {
+  const model = selectedModel();
+  let text = "";
+  if (model) {
+    text = `Scores on the test set “${model.test_set}”: BLEU ${score(model.bleu)}, chrF ${score(model.chrf)}`;
+    if (model.review_bleu != null) text += `; on reviewed translations: BLEU ${score(model.review_bleu)}`;
+    text += ".";
+  }
+  $("version-info").textContent = text;
+}
+
+async function loadModels() {
+  try {
+    models = (await api("v1/models")).models;
+  } catch (error) {
+    failed(error);
+    return false;
+  }
+  fillPairs();
+  if (models.length === 0) showError("The server has no versions to translate with.");
+  return true;
+}
+
+function showAlternatives(alternatives) {
+  const list = $("alt-list");
+  list.replaceChildren(...alternatives.map((text) => {
+    const item = document.createElement("li");
+    item.textContent = text;
+    return item;
+  }));
+  list.hidden = $("alt-heading").hidden = alternatives.length === 0;
+}
+
+function clearResult() {
+  $("target").value = "";
+  showAlternatives([]);
+}
+
+async function translate() {
+  if (busy) return;
+  const q = $("source").value;
+  if (!q.trim()) {
+    showError("Nothing to translate: type a text in the Text box.");
+    $("source").focus();
+    return;
+  }
+  const model = selectedModel();
+  if (!model) {
+    showError("No version to translate with: choose a language pair and a version first.");
+    return;
+  }
+  const body = { q, source: model.source, target: model.target, version: model.id };
+  const alternatives = Number($("alternatives").value);
+  if (alternatives > 0) body.alternatives = alternatives;
+  busy = true;
+  $("translate-form").setAttribute("aria-busy", "true");
+  setStatus("Translating…");
+  try {
+    const answer = await api("v1/translate", body);
+    $("target").value = answer.translations[0];
+    showAlternatives(answer.alternatives ? answer.alternatives[0] : []);
+    showError("");
+    setStatus(`Translated by ${answer.version} (BLEU ${score(answer.bleu)}).`);
+  } catch (error) {
+    clearResult();
+    setStatus("");
+    failed(error);
+  } finally {
+    busy = false;
+    $("translate-form").removeAttribute("aria-busy");
+  }
+}
+
+async function copy() {
+  const target = $("target");
+  if (!target.value) {
+    setStatus("Nothing to copy yet.");
+    return;
+  }
+  try {
+    await navigator.clipboard.writeText(target.value);
+  } catch {
+    // No clipboard API (plain http to another host is no secure context) or no permission: the old way.
+    target.select();
+    const copied = document.execCommand("copy");
+    $("copy").focus();
+    if (!copied) {
+      showError("Copying failed: select the translation and press Ctrl+C.");
+      return;
+    }
+  }
+  setStatus("Translation copied.");
+}
+
+$("key-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  sessionStorage.setItem(KEY_STORAGE, $("key").value.trim());
+  if (await loadModels()) {
+    showError("");
+    setStatus("API key accepted.");
+    $("pair").focus();
+  }
+});
+
+$("translate-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  translate();
+});
+
+$("translate-form").addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+    event.preventDefault();
+    translate();
+  }
+});
+
+$("pair").addEventListener("change", fillVersions);
+$("version").addEventListener("change", describeVersion);
+$("copy").addEventListener("click", copy);
+
+loadModels();

@@ -72,6 +72,11 @@ class Version:
         return self.info["test"]["bleu"]
 
     @property
+    def fine_tuned_from(self) -> str | None:
+        """The id of the version this one was fine-tuned from (`s2s train --init-from`), if any."""
+        return self.info.get("training", {}).get("init_from")
+
+    @property
     def review_bleu(self) -> float | None:
         """BLEU on the review test set it was published with (`s2s publish --review-test`), if any."""
         return self.info.get("review_test", {}).get("bleu")
@@ -204,7 +209,8 @@ class StoreSnapshot:
         return sorted({v.pair for v in self.versions})
 
     def default_for(self, source_lang: str, target_lang: str) -> Version:
-        """The promoted version for a language pair, or else its best-BLEU version."""
+        """The promoted version for a language pair, or else its best-BLEU version that was not
+        fine-tuned from another (any version, if all were)."""
         candidates = [v for v in self.versions if v.pair == (source_lang, target_lang)]
         if not candidates:
             raise VersionNotFound(f"no version translates {source_lang}->{target_lang} in {self.root}; "
@@ -213,7 +219,11 @@ class StoreSnapshot:
         for version_id in reversed(self.promotions.get(_pair_key(source_lang, target_lang), [])):
             if version_id in present:
                 return present[version_id]
-        return max(candidates, key=lambda v: (v.bleu, v.info["created"]))
+        # A fine-tuned version becomes the default only through `s2s models promote`, which runs the
+        # gate: were it the default by its BLEU alone, it would be served before the gate had checked
+        # it, and promoting it would have nothing left to decide.
+        trained_afresh = [v for v in candidates if not v.fine_tuned_from] or candidates
+        return max(trained_afresh, key=lambda v: (v.bleu, v.info["created"]))
 
     def defaults(self) -> dict[tuple[str, str], Version]:
         return {pair: self.default_for(*pair) for pair in self.pairs()}

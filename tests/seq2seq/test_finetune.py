@@ -230,12 +230,13 @@ def test_publish_with_a_review_test_records_both_scores(finetuned, parent, paren
 # The promotion gate, on version.json records: it reads nothing else.
 
 def _version(root: Path, version_id: str, bleu: float, created: str, test_sha: str = "a" * 64,
-             review: dict | None = None) -> None:
+             review: dict | None = None, init_from: str | None = None) -> None:
     path = root / version_id
     path.mkdir(parents=True)
     info = {"id": version_id, "source_lang": "en", "target_lang": "de", "created": created, "files": {},
             "test": {"bleu": bleu, "chrf": 50.0, "name": "newstest", "source_sha256": test_sha,
-                     "reference_sha256": "b" * 64}}
+                     "reference_sha256": "b" * 64},
+            "training": {"init_from": init_from}}
     if review:
         info["review_test"] = review
     (path / VERSION_JSON).write_text(json.dumps(info))
@@ -246,6 +247,25 @@ def _review(bleu: float, baseline: tuple[str, float] | None = None, sha: str = "
     if baseline:
         review["baseline"] = {"version": baseline[0], "bleu": baseline[1], "chrf": 40.0}
     return review
+
+
+def test_a_finetuned_version_is_the_default_only_once_the_gate_promoted_it(tmp_path):
+    _version(tmp_path, "parent", 30.0, "2026-01-01T00:00:00+00:00")
+    # A better score, but not through the gate yet: the parent stays the default; a version trained
+    # afresh with a better score still takes over by its BLEU, as before.
+    _version(tmp_path, "tuned", 35.0, "2026-01-02T00:00:00+00:00", test_sha="e" * 64, init_from="parent")
+    store = ModelStore(tmp_path)
+    assert store.default_for("en", "de").id == "parent"
+    with pytest.raises(S2SError, match=r"refusing to promote tuned: it was scored on the test set"):
+        store.promote("tuned")
+    assert store.default_for("en", "de").id == "parent"
+    _version(tmp_path, "fresh", 31.0, "2026-01-03T00:00:00+00:00")
+    assert ModelStore(tmp_path).default_for("en", "de").id == "fresh"
+    # With only fine-tuned versions in a store, the best of them is the default.
+    only = tmp_path / "only"
+    _version(only, "a", 20.0, "2026-01-01T00:00:00+00:00", init_from="gone")
+    _version(only, "b", 25.0, "2026-01-02T00:00:00+00:00", init_from="gone")
+    assert ModelStore(only).default_for("en", "de").id == "b"
 
 
 def test_gate_refuses_a_drop_on_the_original_set_even_when_the_review_set_improved(tmp_path):

@@ -2,16 +2,29 @@
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from data_prep.errors import S2SError
 from review.db import NewItem, ReviewDb
 from serve.app import create_app
 from serve.auth import add_key
 from serve.config import ServeConfig
+from tests.serve.strategies import CONTENT_TYPES, bodies, json_values
 
 
 @pytest.fixture
 def server(tmp_path):
+    return _server(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory):
+    """One app for all of hypothesis's examples, which run inside one test."""
+    return _server(tmp_path_factory.mktemp("review_fuzz"))
+
+
+def _server(tmp_path):
     """An app on an empty store (the review routes need no model), with two reviewers and a translator."""
     keys = tmp_path / "keys.json"
     names = {"alice": add_key(keys, "alice", role="reviewer"), "bob": add_key(keys, "bob", role="reviewer"),
@@ -158,3 +171,28 @@ def test_without_review_db_there_are_no_review_routes(tmp_path):
     client = create_app(ServeConfig(store=tmp_path)).test_client()
     assert client.get("/review").status_code == 404
     assert client.get("/v1/review/queue").status_code == 404
+
+
+review_bodies = st.one_of(
+    bodies,
+    st.fixed_dictionaries({"verdict": json_values | st.sampled_from(["good", "edit", "bad"])},
+                          optional={"correction": json_values | st.text(max_size=300)}).map(
+        lambda body: json.dumps(body).encode()),
+)
+
+
+@settings(max_examples=300, derandomize=True, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(route=st.sampled_from(["/v1/review/items/1", "/v1/review/items/999", "/v1/review/items/x", "/v1/review/undo"]),
+       content_type=st.sampled_from(CONTENT_TYPES), body=review_bodies,
+       query=st.dictionaries(st.sampled_from(["limit", "after", "x"]), st.text(max_size=12), max_size=2))
+def test_fuzzed_review_requests_get_a_2xx_or_a_json_4xx(shared_server, route, content_type, body, query):
+    """The review routes under the same fuzzing as /v1/translate (tests/serve/test_fuzz.py)."""
+    client, headers, _ = shared_server
+    answers = [client.post(route, data=body, content_type=content_type, headers=headers["alice"]),
+               client.get("/v1/review/queue", query_string=query, headers=headers["alice"])]
+    for response in answers:
+        assert response.status_code < 500, (route, content_type, body[:200], response.get_data()[:300])
+        if response.status_code >= 400:
+            error = response.get_json()["error"]
+            assert error["code"] == response.status_code and error["message"].strip()
+

@@ -4,14 +4,13 @@ Prints JSON and writes a PNG.
     .venv/bin/python bench/soak.py DEMO_DIR [--minutes 10] [--max-requests 1000000] [--plot bench/soak.png]
 
 DEMO_DIR is what `make demo` leaves (demo/): its store is copied, and its run is published into
-the copy again every `--publish-every` seconds (`s2s publish` on 50 test sentences, at the
-lowest CPU priority), so that the server hot-reloads a new default version each time. `s2s
-serve` runs with 2 workers and the cache off, and 64 client threads send, in turn: one sentence;
-a list of four; one sentence with two alternatives; one sentence pinned to the first version.
-Reported: errors (the goal is none), each worker's resident memory every 5 s and its growth
-after warm-up: the mean over the last third of the run against the mean over the middle third
-(goal: at most 10%), and p50/p99 latency per minute (goal: the last minute's p99 at most 1.5
-times the first's).
+the copy again every `--publish-every` seconds (`s2s publish` on 50 test sentences), so that the
+server hot-reloads a new default version each time. `s2s serve` runs with 2 workers and the
+cache off, and 64 client threads send, in turn: one sentence; a list of four; one sentence with
+two alternatives; one sentence pinned to the first version. Reported: errors (the goal is none),
+each worker's resident memory every 5 s and its growth after warm-up: the mean over the last
+third of the run against the mean over the middle third (goal: at most 10%), and p50/p99 latency
+per minute (goal: the last minute's p99 at most 1.5 times the first's).
 """
 import argparse
 import http.client
@@ -148,10 +147,7 @@ def main() -> None:
         while time.monotonic() + args.publish_every < deadline:
             time.sleep(args.publish_every)
             begun = time.monotonic()
-            # At the lowest priority: publishing scores the version on every engine, and on a machine
-            # with no cores to spare it took them from the server for 20-30 s a minute, which the
-            # latency goal would read as the server slowing down over time.
-            done = subprocess.run(["nice", "-n", "19", str(BIN / "s2s"), "publish", str(args.demo / "run"), "--store", str(store),
+            done = subprocess.run([str(BIN / "s2s"), "publish", str(args.demo / "run"), "--store", str(store),
                                    "--test-source", str(test[0]), "--test-target", str(test[1])],
                                   capture_output=True, text=True)
             publications.append({"at_s": round(begun - started, 1), "took_s": round(time.monotonic() - begun, 1),

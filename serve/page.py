@@ -7,7 +7,8 @@ from flask import Blueprint, Response, send_from_directory
 STATIC = Path(__file__).parent / "static"
 # This page's files, with their types named here: Python guesses types from the system's tables,
 # and some (Windows' registry) call JavaScript text/plain.
-ASSETS = {"page.css": "text/css", "page.js": "text/javascript"}
+# api.js is shared with the review page, whose blueprint serves it too.
+ASSETS = {"page.css": "text/css", "page.js": "text/javascript", "api.js": "text/javascript"}
 
 # The browser may load from and connect to this server alone: a stray external reference then fails
 # in the browser tests instead of working only while online, or sending a user's text elsewhere.

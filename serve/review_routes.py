@@ -57,7 +57,7 @@ def page():
     return send_from_directory(STATIC, "review.html")
 
 
-@review.get("/static/<any('review.css', 'review.js'):name>")
+@review.get("/static/<any('review.css', 'review.js', 'api.js'):name>")
 def asset(name: str):
     return send_from_directory(STATIC, name)
 

@@ -2,8 +2,6 @@
 // `items`, so that j and k move through them; the server keeps every verdict.
 "use strict";
 
-// The same tab-scoped storage as the translation page: a reviewer key translates too.
-const KEY_STORAGE = "s2s.apiKey";
 // Items fetched at once, and how close to the end of them the next batch is fetched.
 const BATCH = 20;
 const LOOKAHEAD = 3;
@@ -15,39 +13,6 @@ let items = [];
 let index = 0;
 let exhausted = false;
 let busy = false;
-
-class ApiError extends Error {
-  constructor(status, message) {
-    super(message);
-    this.status = status;
-  }
-}
-
-function authHeaders() {
-  const key = sessionStorage.getItem(KEY_STORAGE);
-  return key ? { Authorization: `Bearer ${key}` } : {};
-}
-
-async function api(path, body) {
-  const init = body === undefined
-    ? { headers: authHeaders() }
-    : { method: "POST", headers: { "Content-Type": "application/json", ...authHeaders() }, body: JSON.stringify(body) };
-  let response;
-  try {
-    response = await fetch(path, init);
-  } catch (e) {
-    throw new ApiError(0, `The server could not be reached (${e.message}).`);
-  }
-  const answer = await response.json().catch(() => null);
-  if (!response.ok) {
-    const message = answer && answer.error && answer.error.message;
-    throw new ApiError(response.status, message || `${path} answered ${response.status} ${response.statusText}`);
-  }
-  if (answer === null) {
-    throw new ApiError(response.status, `${path} answered with something other than JSON`);
-  }
-  return answer;
-}
 
 function failed(error) {
   if (error.status === 401 || error.status === 403) {

@@ -10,9 +10,10 @@ same version and sentences, in one run:
   as `s2s evaluate` and `s2s translate` run it: Sockeye in float32, CTranslate2 in float32 and
   int8 (loading left out);
 - one sentence at a time, in process, on each engine (the latency floor a server adds to);
-- the real gunicorn server on each engine (`--engine`), dynamic batching (batch 32), cache
-  off, one sentence per request from 1, 4, 16 and 64 client threads; and CTranslate2 with our
-  batching off (`--max-batch-size 1`), which leaves it to CTranslate2's own queue.
+- the real gunicorn server on each engine (`--engine`) with its default workers and threads,
+  dynamic batching (batch 32), cache off, one sentence per request from 1, 4, 16 and 64 client
+  threads; and CTranslate2 with our batching off (`--max-batch-size 1`), which leaves it to
+  CTranslate2's own queue.
 Each engine runs where `s2s serve` would run it (CTranslate2 on the GPU when it can use one,
 else the CPU; Sockeye on the GPU when torch sees one). Every load level has a fixed request
 count and a time limit. Tokens are source subwords.
@@ -39,6 +40,7 @@ from data_prep.demo_corpus import DemoCorpusConfig, write_demo_corpus  # noqa: E
 from seq2seq.engines import open_translator  # noqa: E402
 from seq2seq.store import ModelStore  # noqa: E402
 from seq2seq.translator import DecodeConfig  # noqa: E402
+from serve.config import default_workers, engine_threads  # noqa: E402
 from serve.demo import free_port, wait_until_ready  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -228,6 +230,7 @@ def main() -> None:
     print(json.dumps({
         "benchmark": "serve",
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": sys.version.split()[0]},
+        "server": {"workers": default_workers(), "engine_threads": engine_threads(default_workers())},
         "version": version.id,
         "preset": version.info["training"]["preset"],
         "model_size": _option(version.info["training"]["hyperparameters"], "--transformer-model-size"),

@@ -71,13 +71,15 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--host", default=ServerConfig.host, help="address to bind (default: %(default)s)")
     p.add_argument("--port", type=int, default=defaults["port"], help="port (default: %(default)s)")
     p.add_argument("--workers", type=int, default=defaults["workers"],
-                   help="gunicorn worker processes, each with its own copy of the models (default: %(default)s)")
+                   help="gunicorn worker processes, each with its own copy of the models (default: one per core, "
+                   "or one on a GPU machine; here %(default)s)")
     p.add_argument("--threads", type=int, default=ServerConfig.threads,
                    help="request threads per worker; they wait on the batcher (default: %(default)s)")
     _add_limits(p, defaults)
     add_engine(p)
     p.add_argument("--engine-threads", type=int, metavar="N",
-                   help="CTranslate2's threads per worker (default: the cores divided among the workers)")
+                   help="the decoder's threads per worker: CTranslate2's, or PyTorch's for Sockeye on the CPU "
+                   "(default: the cores divided among the workers)")
     p.add_argument("--int8", action="store_true", help="translate with int8 models on the CPU (CTranslate2's, or "
                    "Sockeye's without an export); version.json records what int8 costs in test BLEU")
     p.add_argument("--reload-interval", type=float, default=ServeConfig.reload_interval_s,

@@ -28,7 +28,8 @@ class DecodeConfig:
     batch_size: int = 32
     # int8 runs on the CPU: CTranslate2's int8, or Sockeye's dynamic quantisation of the linear layers.
     dtype: str = "float32"
-    # CTranslate2's threads for one translation (0: its default, one per core).
+    # Threads for one translation on the CPU: CTranslate2's intra_threads, or PyTorch's for Sockeye
+    # (0: the engine's default, one per core).
     threads: int = 0
 
 
@@ -109,6 +110,9 @@ class Translator(TextTranslator):
         if config.dtype not in DTYPES:
             raise S2SError(f"unknown dtype {config.dtype!r}; choose one of {', '.join(DTYPES)}")
         device = torch.device("cuda" if torch.cuda.is_available() and config.dtype != "int8" else "cpu")
+        if config.threads and device.type == "cpu":
+            # Process-wide, and set on the thread that will translate (serve/batcher.py says why).
+            torch.set_num_threads(config.threads)
         self._models, self._source_vocabs, self._target_vocabs = load_models(
             device, [str(model_dir)], inference_only=True, dtype=None if config.dtype == "float32" else config.dtype)
         self._scorer = inference.CandidateScorer(length_penalty_alpha=1.0, length_penalty_beta=0.0,

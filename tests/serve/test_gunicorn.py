@@ -47,6 +47,9 @@ class Server:
 @contextmanager
 def serving(store, *options: str, env: dict | None = None, port: int | None = None):
     port = port or free_port()
+    # One worker unless a test asks for more: the default, one per core, depends on the machine.
+    if "--workers" not in options and "SAGEMAKER_MODEL_SERVER_WORKERS" not in (env or {}):
+        options = ("--workers", "1", *options)
     process = subprocess.Popen([sys.executable, "-m", "s2s_cli", "serve", "--store", str(store), *options]
                                + ([] if env and "SAGEMAKER_BIND_TO_PORT" in env else ["--port", str(port)]),
                                cwd=REPO, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE,

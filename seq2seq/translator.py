@@ -28,8 +28,8 @@ class DecodeConfig:
     batch_size: int = 32
     # int8 runs on the CPU: CTranslate2's int8, or Sockeye's dynamic quantisation of the linear layers.
     dtype: str = "float32"
-    # Threads for one translation on the CPU: CTranslate2's intra_threads, or PyTorch's for Sockeye
-    # (0: the engine's default, one per core).
+    # Threads for one batch on the CPU: CTranslate2's intra_threads, or PyTorch's for Sockeye. 0: every
+    # core (CTranslate2 then decodes a batch per core, seq2seq/ct2_translator.py; PyTorch its default).
     threads: int = 0
 
 

@@ -48,6 +48,16 @@ def test_ctranslate2_gives_sockeyes_translations_and_bleu_on_the_demo_model(engi
     assert abs(bleu["int8"] - bleu["sockeye"]) <= 0.5, bleu
 
 
+def test_ctranslate2_decodes_a_batch_per_core_unless_given_threads(version, engines):
+    import os
+
+    # translate, evaluate and publish give no thread count: batches run in parallel, one per core.
+    assert engines["ct2"]._model.num_translators == (os.cpu_count() or 1)
+    # A server worker gives its share of the cores, and its batcher sends one batch at a time.
+    worker, _ = open_translator(version.model_files(), "ctranslate2", DecodeConfig(threads=1))
+    assert worker._model.num_translators == 1
+
+
 def test_scores_alternatives_and_long_input_match_sockeye(engines, test_set):
     sources = test_set[0][:20]
     options = DecodeOptions(beam_size=5, nbest=3)

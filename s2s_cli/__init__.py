@@ -2,6 +2,7 @@
 beside the thin function that handles it by calling the library."""
 import argparse
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -11,6 +12,17 @@ from s2s_cli import aws, data, demo, models, review, serve, train
 
 # In the order `s2s --help` lists them.
 GROUPS = (data, train, models, review, serve, aws, demo)
+
+
+def unwind_on_sigterm() -> None:
+    """SIGTERM unwinds like Ctrl-C, so that partial outputs are removed on the way out.
+
+    A process forked from this one (the pool of Sockeye's data preparation) dies of SIGTERM at
+    once instead: a Python handler runs only between bytecodes, so a pool worker that took the
+    signal just before blocking on the pool's queue lock never ran it, and the pool's terminate
+    waited for that worker for good (`s2s prepare` hung for 10 minutes in the test suite)."""
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    os.register_at_fork(after_in_child=lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,8 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         args.passed_through = extra
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # SIGTERM unwinds like Ctrl-C, so that partial outputs are removed on the way out.
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    unwind_on_sigterm()
     try:
         args.func(args)
     except S2SError as e:

@@ -257,3 +257,19 @@ def test_sigterm_during_prepare_leaves_no_output(small_corpus, tmp_path):
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=60) != 0
     assert _no_output_left(tmp_path)
+
+
+def test_processes_forked_by_the_cli_die_of_sigterm_at_once():
+    # s2s's own SIGTERM handler unwinds the command; a forked pool worker (Sockeye's data
+    # preparation) must not inherit it, or the pool's terminate can wait on it for good.
+    code = ("import multiprocessing, signal\n"
+            "from s2s_cli import unwind_on_sigterm\n"
+            "def default():\n"
+            "    return signal.getsignal(signal.SIGTERM) is signal.SIG_DFL\n"
+            "unwind_on_sigterm()\n"
+            "pool = multiprocessing.get_context('fork').Pool(1)\n"
+            "print(default(), pool.apply(default))\n"
+            "pool.terminate()\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True"]

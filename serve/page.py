@@ -5,10 +5,11 @@ from pathlib import Path
 from flask import Blueprint, Response, send_from_directory
 
 STATIC = Path(__file__).parent / "static"
-# This page's files, with their types named here: Python guesses types from the system's tables,
-# and some (Windows' registry) call JavaScript text/plain.
-# api.js is shared with the review page, whose blueprint serves it too.
-ASSETS = {"page.css": "text/css", "page.js": "text/javascript", "api.js": "text/javascript"}
+# This page's files; base.css and api.js are shared with the review page, whose blueprint serves them too.
+ASSETS = ("base.css", "page.css", "api.js", "page.js")
+# Types named here: Python guesses types from the system's tables, and some (Windows' registry) call
+# JavaScript text/plain.
+TYPES = {".css": "text/css", ".js": "text/javascript"}
 
 # The browser may load from and connect to this server alone: a stray external reference then fails
 # in the browser tests instead of working only while online, or sending a user's text elsewhere.
@@ -26,7 +27,12 @@ def index():
 # Only this page's files: serve/static also holds other pages', which their own blueprints serve.
 @page.get(f"/static/<any({', '.join(ASSETS)}):name>")
 def asset(name: str):
-    return send_from_directory(STATIC, name, mimetype=ASSETS[name])
+    return send_asset(name)
+
+
+def send_asset(name: str) -> Response:
+    """A file of serve/static, with its type."""
+    return send_from_directory(STATIC, name, mimetype=TYPES[Path(name).suffix])
 
 
 @page.after_request

@@ -15,7 +15,7 @@ from review.sample import SampleConfig, Sampler
 from serve.app import ApiError, _check_texts, _json_body, require_key
 from serve.auth import ApiKey
 from serve.config import ServeConfig
-from serve.page import CONTENT_SECURITY_POLICY, STATIC
+from serve.page import CONTENT_SECURITY_POLICY, STATIC, send_asset
 
 logger = logging.getLogger(__name__)
 
@@ -57,9 +57,9 @@ def page():
     return send_from_directory(STATIC, "review.html")
 
 
-@review.get("/static/<any('review.css', 'review.js', 'api.js'):name>")
+@review.get("/static/<any('base.css', 'review.css', 'api.js', 'review.js'):name>")
 def asset(name: str):
-    return send_from_directory(STATIC, name)
+    return send_asset(name)
 
 
 def _item(item: Item) -> dict:

@@ -9,7 +9,8 @@ from s2s_cli import build_parser
 from serve.app import create_app
 from serve.config import ServeConfig
 
-PAGE_FILES = {"/static/page.css": "text/css", "/static/api.js": "text/javascript", "/static/page.js": "text/javascript"}
+PAGE_FILES = {"/static/base.css": "text/css", "/static/page.css": "text/css", "/static/api.js": "text/javascript",
+              "/static/page.js": "text/javascript"}
 # Any scheme that would make the browser reach another host.
 EXTERNAL = re.compile(r"\b(?:https?|wss?|ftp):|url\(\s*['\"]?//|@import", re.IGNORECASE)
 

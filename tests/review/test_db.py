@@ -2,7 +2,6 @@
 import sqlite3
 import subprocess
 import sys
-import textwrap
 import time
 
 import pytest
@@ -11,6 +10,7 @@ from data_prep.errors import S2SError
 from review import db as review_db
 from review.db import NewItem, ReviewDb, UnknownItem
 from tests.conftest import REPO
+from tests.review.lock import write_locked
 
 
 def _items(n: int, version: str = "v1", origin: str = "add") -> list[NewItem]:
@@ -67,15 +67,7 @@ def test_a_newer_schema_is_refused_with_what_to_do(tmp_path):
 def test_a_locked_database_is_a_clear_error_not_a_hang(tmp_path):
     path = tmp_path / "review.db"
     db = ReviewDb(path, busy_timeout_s=0.3)
-    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
-        import sqlite3, sys, time
-        db = sqlite3.connect({str(path)!r}, isolation_level=None)
-        db.execute("BEGIN IMMEDIATE")
-        print("locked", flush=True)
-        sys.stdin.readline()
-        """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "locked"
+    with write_locked(path):
         started = time.monotonic()
         with pytest.raises(S2SError, match=rf"{path}: the review database is locked: another process held it for "
                                            r"more than 0.3 s; wait for it to finish, or stop it"):
@@ -83,8 +75,6 @@ def test_a_locked_database_is_a_clear_error_not_a_hang(tmp_path):
         assert time.monotonic() - started < 5
         with pytest.raises(S2SError, match="is locked"):
             ReviewDb(path, busy_timeout_s=0.3)
-    finally:
-        holder.communicate("\n", timeout=10)
     assert db.add(_items(1)) == 1
 
 

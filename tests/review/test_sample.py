@@ -1,17 +1,13 @@
 """`s2s serve --review-sample`: successful /v1/translate texts queued for review, never at a request's expense."""
 import json
-import subprocess
-import sys
-import textwrap
 import time
-
-import pytest
 
 from review.db import ReviewDb
 from review.sample import SampleConfig, Sampler
 from serve.app import create_app
 from serve.auth import add_key
 from serve.config import ServeConfig
+from tests.review.lock import write_locked
 
 DOG, APPLES = "The small dog sees a red car.", "Today my mother buys three green apples."
 
@@ -59,20 +55,10 @@ def test_a_locked_database_neither_fails_nor_delays_a_request(store, tmp_path):
     client = app.test_client()
     assert _translate(client, headers, "warm-up").status_code == 200
     app.extensions["s2s.review_sampler"].join()
-    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
-        import sqlite3, sys
-        db = sqlite3.connect({str(db.path)!r}, isolation_level=None)
-        db.execute("BEGIN IMMEDIATE")
-        print("locked", flush=True)
-        sys.stdin.readline()
-        """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "locked"
+    with write_locked(db.path):
         started = time.monotonic()
         answer = _translate(client, headers, DOG)
         assert answer.status_code == 200 and time.monotonic() - started < 2
-    finally:
-        holder.communicate("\n", timeout=10)
     app.extensions["s2s.review_sampler"].join()
     assert DOG in [i.source for i in db.queue(10)]
 
@@ -88,22 +74,12 @@ def test_each_text_is_drawn_on_its_own(tmp_path):
 
 def test_past_max_pending_samples_are_dropped_and_logged(tmp_path, caplog):
     db = ReviewDb(tmp_path / "review.db", busy_timeout_s=5)
-    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
-        import sqlite3, sys
-        db = sqlite3.connect({str(db.path)!r}, isolation_level=None)
-        db.execute("BEGIN IMMEDIATE")
-        print("locked", flush=True)
-        sys.stdin.readline()
-        """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "locked"
+    with write_locked(db.path):
         sampler = Sampler(db, SampleConfig(rate=1.0, max_pending=2))
         sampler.offer(["a"], ["A"], "v1", "sockeye")
         # The writer has taken "a" and waits on the lock; two more fill the queue, the rest are dropped.
         time.sleep(0.5)
         sampler.offer(["b", "c", "d", "e"], ["B", "C", "D", "E"], "v1", "sockeye")
-    finally:
-        holder.communicate("\n", timeout=10)
     sampler.join()
     assert [i.source for i in db.queue(10)] == ["a", "b", "c"]
     assert sum("review sample dropped: 2 items already wait" in r.getMessage() for r in caplog.records) == 2

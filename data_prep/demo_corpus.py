@@ -50,11 +50,22 @@ _DETERMINERS = {
            ("acc", "m"): "meinen", ("acc", "f"): "meine", ("acc", "n"): "mein", ("acc", "pl"): "meine"},
 }
 _ENGLISH_PLURAL_DET = {"the": "the", "this": "these", "my": "my"}
-# Adjective endings: weak after der/dieser, mixed after ein/mein (which show no gender).
+# Adjective endings: weak after der/dieser, mixed after ein/mein (which show no gender),
+# strong after a bare number (zwei, viele), which shows no case; None stands for no article.
 _WEAK = {("nom", "m"): "e", ("nom", "f"): "e", ("nom", "n"): "e", ("acc", "m"): "en",
          ("acc", "f"): "e", ("acc", "n"): "e", ("nom", "pl"): "en", ("acc", "pl"): "en"}
 _MIXED = {**_WEAK, ("nom", "m"): "er", ("nom", "n"): "es", ("acc", "n"): "es"}
-_ADJ_ENDINGS = {"the": _WEAK, "this": _WEAK, "a": _MIXED, "my": _MIXED}
+_STRONG_PLURAL = {("nom", "pl"): "e", ("acc", "pl"): "e"}
+_ADJ_ENDINGS = {"the": _WEAK, "this": _WEAK, "a": _MIXED, "my": _MIXED, None: _STRONG_PLURAL}
+
+
+def decline_adjective(stem: str, article: str | None, case: str, gender: str) -> str:
+    """The German adjective after `article` ("the", "this", "a", "my", or None after a number).
+
+    `gender` is "m", "f", "n" or "pl". A stem's final e is the ending's own: müde, müden, müdes.
+    """
+    ending = _ADJ_ENDINGS[article][(case, gender)]
+    return (stem[:-1] if stem.endswith("e") else stem) + ending
 
 
 def _capitalise(text: str) -> str:
@@ -74,12 +85,13 @@ def _noun_phrase(rng: random.Random, case: str) -> tuple[str, str, bool]:
     if plural and rng.random() < 0.3:
         en_num, de_num = rng.choice(lex.NUMBERS)
         en = [en_num] + ([adjective[0]] if adjective else []) + [en_noun]
-        de = [de_num] + ([adjective[1] + "e"] if adjective else []) + [de_noun]
+        de = [de_num] + ([decline_adjective(adjective[1], None, case, "pl")] if adjective else []) + [de_noun]
         return " ".join(en), " ".join(de), True
     article = rng.choice(["the", "this", "my"] if plural else ["the", "a", "this", "my"])
     key = (case, "pl" if plural else noun.gender)
     en = ([adjective[0]] if adjective else []) + [en_noun]
-    de = [_DETERMINERS[article][key]] + ([adjective[1] + _ADJ_ENDINGS[article][key]] if adjective else []) + [de_noun]
+    de_adjective = [decline_adjective(adjective[1], article, *key)] if adjective else []
+    de = [_DETERMINERS[article][key]] + de_adjective + [de_noun]
     en_article = _ENGLISH_PLURAL_DET[article] if plural else _english_article(article, en[0])
     return " ".join([en_article] + en), " ".join(de), plural
 

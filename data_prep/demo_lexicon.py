@@ -112,7 +112,8 @@ NEUTER = [
 PLACES = {"park", "garden", "forest", "city", "kitchen", "school", "church", "house",
           "village", "hotel", "restaurant", "theatre", "tent", "castle"}
 
-# (English, German stem): German adds the declension ending to the stem.
+# (English, German stem): German adds the declension ending to the stem, and a stem's
+# final -e (müde, leise) serves as the ending's own e: müden, müder, leises, der müde Fisch.
 ADJECTIVES = [
     ("small", "klein"), ("big", "groß"), ("old", "alt"), ("young", "jung"), ("new", "neu"),
     ("red", "rot"), ("blue", "blau"), ("green", "grün"), ("yellow", "gelb"),

@@ -13,11 +13,11 @@ from pathlib import Path
 
 from data_prep.demo_corpus import DemoCorpusConfig, write_demo_corpus
 from data_prep.prepare import prepare
-from seq2seq.evaluate import evaluate
-from seq2seq.run_dir import RunDir
-from seq2seq.train import TrainConfig, train
-from seq2seq.translator import Translator
-from serve.demo import DemoConfig, demo_prepare_config
+from seq2seq.versions.evaluate import evaluate
+from seq2seq.versions.run_dir import RunDir
+from seq2seq.training.train import TrainConfig, train
+from seq2seq.engines.translator import Translator
+from pipeline.demo import DemoConfig, demo_prepare_config
 
 
 def main() -> None:

@@ -35,8 +35,8 @@ import yaml  # noqa: E402
 
 from data_prep.errors import S2SError  # noqa: E402
 from review.db import ReviewDb  # noqa: E402
-from seq2seq.store import PROMOTE_TOLERANCE, ModelStore  # noqa: E402
-from serve.demo import free_port, wait_until_ready  # noqa: E402
+from seq2seq.versions.store import PROMOTE_TOLERANCE, ModelStore  # noqa: E402
+from serve.local import free_port, wait_until_ready  # noqa: E402
 
 BIN = Path(sys.executable).parent
 REVIEWER = "loop-reviewer"

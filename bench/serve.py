@@ -37,11 +37,11 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from data_prep.demo_corpus import DemoCorpusConfig, write_demo_corpus  # noqa: E402
-from seq2seq.engines import open_translator  # noqa: E402
-from seq2seq.store import ModelStore  # noqa: E402
-from seq2seq.translator import DecodeConfig  # noqa: E402
+from seq2seq.engines.choice import open_translator  # noqa: E402
+from seq2seq.versions.store import ModelStore  # noqa: E402
+from seq2seq.engines.translator import DecodeConfig  # noqa: E402
 from serve.config import default_workers, engine_threads  # noqa: E402
-from serve.demo import free_port, wait_until_ready  # noqa: E402
+from serve.local import free_port, wait_until_ready  # noqa: E402
 
 BIN = Path(sys.executable).parent
 CONCURRENCY = (1, 4, 16, 64)

@@ -29,8 +29,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from seq2seq.store import ModelStore  # noqa: E402
-from serve.demo import free_port, wait_until_ready  # noqa: E402
+from seq2seq.versions.store import ModelStore  # noqa: E402
+from serve.local import free_port, wait_until_ready  # noqa: E402
 
 BIN = Path(sys.executable).parent
 CONCURRENCY = 64

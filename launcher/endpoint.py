@@ -18,7 +18,7 @@ from typing import Callable
 from data_prep.errors import S2SError
 from launcher.training import split_s3_uri
 from review.capture import CAPTURE_ENCODINGS, DEFAULT_CAPTURE_PERCENT
-from seq2seq.store import ModelStore
+from seq2seq.versions.store import ModelStore
 
 logger = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Callable
 
 from data_prep.errors import S2SError
-from seq2seq.hyperparameters import parse_hyperparameters
-from seq2seq.metrics import METRIC_DEFINITIONS
+from seq2seq.training.hyperparameters import parse_hyperparameters
+from seq2seq.training.metrics import METRIC_DEFINITIONS
 
 logger = logging.getLogger(__name__)
 
@@ -90,8 +90,7 @@ def channel_uris(config: TrainJobConfig, s3) -> dict[str, str]:
 
 def model_trainer(config: TrainJobConfig):
     from sagemaker.train import ModelTrainer
-    from sagemaker.train.configs import (CheckpointConfig, Compute, MetricDefinition, OutputDataConfig,
-                                         StoppingCondition)
+    from sagemaker.train.configs import CheckpointConfig, Compute, MetricDefinition, OutputDataConfig, StoppingCondition
 
     trainer = ModelTrainer(
         training_image=config.image, role=config.role, base_job_name=config.base_job_name,

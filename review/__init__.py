@@ -1,2 +1,2 @@
 """Human review of machine translations: the review database, the export of corrections,
-and the sampling of live requests into the review queue."""
+and the sampling of live requests into the review queue; imports only data_prep."""

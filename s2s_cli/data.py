@@ -33,7 +33,7 @@ def cmd_prepare(args: argparse.Namespace) -> None:
 
     subwords_from = None
     if args.subwords_from:
-        from seq2seq.finetune import find_version, version_subwords
+        from seq2seq.versions.lineage import find_version, version_subwords
 
         subwords_from = version_subwords(find_version(args.store, args.subwords_from))
     clean = CleanConfig(

@@ -5,7 +5,7 @@ from pathlib import Path
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
-    from serve.demo import DemoConfig, run_demo
+    from pipeline.demo import DemoConfig, run_demo
 
     result = run_demo(DemoConfig(workdir=args.workdir, seed=args.seed))
     answer = result["answer"]

@@ -13,7 +13,7 @@ log = logging.getLogger("s2s")
 
 def _add_model_choice(p: argparse.ArgumentParser) -> None:
     """Options choosing the model to translate with: a training run, or a published version."""
-    from seq2seq.translator import DTYPES, DecodeOptions
+    from seq2seq.engines.translator import DTYPES, DecodeOptions
 
     p.add_argument("--run", type=Path, help="a training run directory (instead of a published version)")
     add_store(p)
@@ -28,14 +28,14 @@ def _add_model_choice(p: argparse.ArgumentParser) -> None:
 
 def _load_translator(args: argparse.Namespace):
     """A translator for --run (a training run) or for a published version, and its name."""
-    from seq2seq.engines import open_translator
-    from seq2seq.run_dir import RunDir
-    from seq2seq.translator import DecodeConfig
+    from seq2seq.engines.choice import open_translator
+    from seq2seq.engines.translator import DecodeConfig
+    from seq2seq.versions.run_dir import RunDir
 
     if args.run:
         model = RunDir(args.run).model_files()
     else:
-        from seq2seq.store import ModelStore
+        from seq2seq.versions.store import ModelStore
 
         model = ModelStore(args.store).select(args.version, args.source_lang, args.target_lang).model_files()
     translator, _ = open_translator(model, args.engine, DecodeConfig(dtype=args.dtype))
@@ -43,8 +43,8 @@ def _load_translator(args: argparse.Namespace):
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
-    from seq2seq.evaluate import evaluate
-    from seq2seq.translator import DecodeOptions
+    from seq2seq.engines.translator import DecodeOptions
+    from seq2seq.versions.evaluate import evaluate
 
     translator, name = _load_translator(args)
     result = evaluate(translator, args.source, args.reference, options=DecodeOptions(beam_size=args.beam_size))
@@ -56,8 +56,8 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 
 def cmd_publish(args: argparse.Namespace) -> None:
     from data_prep.prepare import PreparedDir
-    from seq2seq.release import release
-    from seq2seq.run_dir import RunDir
+    from seq2seq.versions.release import release
+    from seq2seq.versions.run_dir import RunDir
 
     summary = RunDir(args.run).read_summary()
     if (args.test_source is None) != (args.test_target is None):
@@ -81,7 +81,7 @@ def cmd_publish(args: argparse.Namespace) -> None:
 
 def cmd_translate(args: argparse.Namespace) -> None:
     from data_prep.corpus import read_lines
-    from seq2seq.translator import DecodeOptions
+    from seq2seq.engines.translator import DecodeOptions
 
     translator, name = _load_translator(args)
     log.info("translating with %s", name)
@@ -114,7 +114,7 @@ def _list_versions(store, as_json: bool) -> None:
 
 
 def cmd_models(args: argparse.Namespace) -> None:
-    from seq2seq.store import ModelStore
+    from seq2seq.versions.store import ModelStore
 
     store = ModelStore(args.store)
     if args.action == "promote":
@@ -130,7 +130,7 @@ def cmd_models(args: argparse.Namespace) -> None:
 
 
 def _add_models(sub: argparse._SubParsersAction) -> None:
-    from seq2seq.store import PROMOTE_TOLERANCE
+    from seq2seq.versions.store import PROMOTE_TOLERANCE
 
     p = sub.add_parser("models", help="list, promote and roll back the versions in a model store",
                        description="List published versions with their test scores (* marks each language "

@@ -22,9 +22,9 @@ def cmd_add(args: argparse.Namespace) -> None:
     from data_prep.corpus import read_lines
     from data_prep.errors import S2SError
     from review.db import NewItem, ReviewDb
-    from seq2seq.engines import open_translator
-    from seq2seq.store import ModelStore
-    from seq2seq.translator import DecodeConfig
+    from seq2seq.engines.choice import open_translator
+    from seq2seq.engines.translator import DecodeConfig
+    from seq2seq.versions.store import ModelStore
 
     every_line = list(read_lines(args.file))
     lines = [line for line in every_line if line.strip()]
@@ -131,7 +131,7 @@ def cmd_import_capture(args: argparse.Namespace) -> None:
 
 def _add_import_capture(review: argparse._SubParsersAction) -> None:
     from review.capture import UNKNOWN_ENGINE
-    from seq2seq.engines import CTRANSLATE2, SOCKEYE
+    from seq2seq.engines.choice import CTRANSLATE2, SOCKEYE
 
     p = review.add_parser("import-capture", help="queue the translations an endpoint's Data Capture recorded",
                           description="Read SageMaker Data Capture (`s2s aws deploy --capture`): every *.jsonl "

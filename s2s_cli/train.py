@@ -6,9 +6,9 @@ from s2s_cli.common import add_store
 
 
 def cmd_train(args: argparse.Namespace) -> None:
-    from seq2seq.finetune import find_version
-    from seq2seq.launch import Cluster, processes_per_host, train_on
-    from seq2seq.train import TrainConfig
+    from seq2seq.training.launch import Cluster, processes_per_host, train_on
+    from seq2seq.training.train import TrainConfig
+    from seq2seq.versions.lineage import find_version
 
     init_from = find_version(args.store, args.init_from).path if args.init_from else None
     config = TrainConfig(prepared=args.prepared, output=args.output, preset=args.preset,
@@ -22,9 +22,9 @@ def cmd_train(args: argparse.Namespace) -> None:
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
-    from seq2seq.precision import PRECISIONS
-    from seq2seq.presets import PRESET_CHOICES, presets_help
-    from seq2seq.train import TrainConfig
+    from seq2seq.training.precision import PRECISIONS
+    from seq2seq.training.presets import PRESET_CHOICES, presets_help
+    from seq2seq.training.train import TrainConfig
 
     p = sub.add_parser("train", help="train a Sockeye transformer on prepared data",
                        description="Train a Sockeye transformer. Any option not listed here is passed to "

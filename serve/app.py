@@ -9,15 +9,18 @@ from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from data_prep.errors import S2SError
-from seq2seq.store import VersionNotFound
-from seq2seq.translator import DecodeOptions
+from seq2seq.engines.translator import DecodeOptions
+from seq2seq.versions.version import VersionNotFound
 from serve import observability
-from serve.auth import RateLimiter, load_keys, key_hash
+from serve.auth import RateLimiter, load_keys
 from serve.batcher import QueueFull
 from serve.cache import LruCache
 from serve.config import MIB, ServeConfig
 from serve.page import page
 from serve.registry import Registry
+from serve.request_checks import (ApiError, check_texts, json_body, optional_field, parse_json, require_key,
+                                  serve_config, text_body)
+from serve.review_routes import register_review
 from serve.served_version import ServedVersion, TextResult, TranslationTimeout
 
 logger = logging.getLogger(__name__)
@@ -31,86 +34,21 @@ JSONLINES = ("application/jsonlines", "application/x-jsonlines")
 RETRY_AFTER_S = 1
 
 
-class ApiError(Exception):
-    def __init__(self, status: int, message: str, retry_after: int | None = None):
-        super().__init__(message)
-        self.status = status
-        self.retry_after = retry_after
-
-
 def _registry() -> Registry:
     return current_app.extensions["s2s.registry"]
 
 
-def _config() -> ServeConfig:
-    return current_app.extensions["s2s.config"]
-
-
-def _json_body() -> dict:
-    if not request.is_json:
-        raise ApiError(415, f"expected Content-Type application/json, got {request.content_type or 'none'}")
-    body = _parse_json(_text_body(), "the request body")
-    if not isinstance(body, dict):
-        raise ApiError(400, "the request body must be a JSON object")
-    return body
-
-
-def _text_body() -> str:
-    """The body as text: UTF-8, whatever charset the client names (JSON is UTF-8 by definition)."""
-    data = request.get_data()
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise ApiError(400, f"the request body is not valid UTF-8 (byte {e.start})") from None
-
-
-def _parse_json(text: str, where: str):
-    try:
-        return json.loads(text)
-    except RecursionError:
-        raise ApiError(400, f"{where} is nested too deeply to be read") from None
-    except ValueError as e:
-        raise ApiError(400, f"{where} is not valid JSON ({e})") from None
-
-
-def _check_texts(texts: list, field: str) -> list[str]:
-    config = _config()
-    if len(texts) > config.max_items:
-        raise ApiError(413, f"{field}: {len(texts)} items; at most {config.max_items} per request")
-    for i, text in enumerate(texts):
-        if not isinstance(text, str):
-            raise ApiError(400, f"{field}[{i}] must be a string")
-        if len(text) > config.max_item_chars:
-            raise ApiError(413, f"{field}[{i}]: {len(text)} characters; at most {config.max_item_chars}")
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError as e:
-            # JSON's \ud800 escapes can spell half a character, which is no text at all.
-            raise ApiError(400, f"{field}[{i}] is not valid Unicode text: a lone surrogate "
-                                f"{text[e.start]!r} at character {e.start}") from None
-    return texts
-
-
-def _optional(body: dict, field: str, kind: type, default):
-    # null reads as absent, as JSON APIs conventionally take it.
-    value = default if body.get(field) is None else body[field]
-    # bool is an int to Python, but `"beam_size": true` is a client bug worth naming.
-    if value is not None and (not isinstance(value, kind) or (kind is int and isinstance(value, bool))):
-        raise ApiError(400, f"field '{field}' must be {'a string' if kind is str else 'an integer' if kind is int else 'true or false'}")
-    return value
-
-
 def _options(body: dict) -> tuple[DecodeOptions, bool]:
     """Decoding options from a request, checked against the server's bounds; and whether to return scores."""
-    max_beam = _config().max_beam_size
-    beam_size = _optional(body, "beam_size", int, min(DecodeOptions().beam_size, max_beam))
+    max_beam = serve_config().max_beam_size
+    beam_size = optional_field(body, "beam_size", int, min(DecodeOptions().beam_size, max_beam))
     if not 1 <= beam_size <= max_beam:
         raise ApiError(400, f"field 'beam_size' must be between 1 and {max_beam}, not {beam_size}")
-    alternatives = _optional(body, "alternatives", int, 0)
+    alternatives = optional_field(body, "alternatives", int, 0)
     if not 0 <= alternatives < beam_size:
         raise ApiError(400, f"field 'alternatives' must be between 0 and beam_size - 1 ({beam_size - 1}), "
                             f"not {alternatives}")
-    return DecodeOptions(beam_size=beam_size, nbest=alternatives + 1), _optional(body, "scores", bool, False)
+    return DecodeOptions(beam_size=beam_size, nbest=alternatives + 1), optional_field(body, "scores", bool, False)
 
 
 def _translate(texts: list[str], source: str | None, target: str | None, version_id: str | None,
@@ -118,7 +56,7 @@ def _translate(texts: list[str], source: str | None, target: str | None, version
     served = _registry().resolve(source, target, version_id)
     g.version = served.version.id
     g.items = len(texts)
-    return served.translate(texts, options, current_app.extensions["s2s.cache"], _config().request_timeout_s), served
+    return served.translate(texts, options, current_app.extensions["s2s.cache"], serve_config().request_timeout_s), served
 
 
 def _own_format(body: dict, pair_required: bool):
@@ -127,9 +65,9 @@ def _own_format(body: dict, pair_required: bool):
     q = body.get("q")
     if q is None:
         raise ApiError(400, "missing field 'q': the text, or a list of texts, to translate")
-    texts = _check_texts([q] if isinstance(q, str) else q if isinstance(q, list) else [None], "q")
-    version_id = _optional(body, "version", str, None)
-    source, target = _optional(body, "source", str, None), _optional(body, "target", str, None)
+    texts = check_texts([q] if isinstance(q, str) else q if isinstance(q, list) else [None], "q")
+    version_id = optional_field(body, "version", str, None)
+    source, target = optional_field(body, "source", str, None), optional_field(body, "target", str, None)
     for field, value in (("source", source), ("target", target)):
         if (pair_required or source or target) and not value:
             raise ApiError(400, f"missing field '{field}': the {field} language code, e.g. \"en\"")
@@ -144,29 +82,12 @@ def _own_format(body: dict, pair_required: bool):
     return jsonify(answer)
 
 
-@api.before_request
-def require_key():
-    keys = current_app.extensions["s2s.keys"]
-    if keys is None:
-        return
-    auth = request.headers.get("Authorization", "")
-    given = auth[len("Bearer "):] if auth.startswith("Bearer ") else request.headers.get("X-API-Key")
-    if not given:
-        raise ApiError(401, "this server requires an API key: send it as 'Authorization: Bearer KEY' "
-                            "or 'X-API-Key: KEY'")
-    key = keys.get(key_hash(given))
-    if key is None:
-        raise ApiError(401, "invalid API key")
-    g.key = key.name
-    wait = current_app.extensions["s2s.limiter"].retry_after(key)
-    if wait:
-        raise ApiError(429, f"rate limit of {key.per_minute} requests per minute exceeded for key {key.name!r}",
-                       retry_after=wait)
+api.before_request(require_key)
 
 
 @api.post("/translate")
 def translate():
-    return _own_format(_json_body(), pair_required=True)
+    return _own_format(json_body(), pair_required=True)
 
 
 @api.get("/models")
@@ -193,7 +114,7 @@ def ping():
 @sagemaker.get("/execution-parameters")
 def execution_parameters():
     """What SageMaker batch transform should send: several records per request, within our limits."""
-    config = _config()
+    config = serve_config()
     return jsonify(MaxConcurrentTransforms=current_app.extensions["s2s.workers"], BatchStrategy="MULTI_RECORD",
                    MaxPayloadInMB=max(1, config.max_payload_bytes // MIB))
 
@@ -207,7 +128,7 @@ def invocations():
     - application/jsonlines: one {"source": text} per line -> one {"target": text} per line."""
     mimetype = request.mimetype
     if mimetype == "application/json":
-        body = _json_body()
+        body = json_body()
         if "q" in body:
             return _own_format(body, pair_required=False)
         instances = body.get("instances")
@@ -217,25 +138,25 @@ def invocations():
         for i, instance in enumerate(instances):
             if not isinstance(instance, dict) or "data" not in instance:
                 raise ApiError(400, f"instances[{i}] must be an object with a 'data' field")
-        results, _ = _translate(_check_texts([instance["data"] for instance in instances], "instances[].data"),
+        results, _ = _translate(check_texts([instance["data"] for instance in instances], "instances[].data"),
                                 None, None, None)
         return jsonify(predictions=[{"target": r.translation} for r in results])
     if mimetype == "text/plain":
-        lines = _text_body().split("\n")
+        lines = text_body().split("\n")
         if lines[-1] == "":
             lines.pop()
-        results, _ = _translate(_check_texts([line.removesuffix("\r") for line in lines], "lines"), None, None, None)
+        results, _ = _translate(check_texts([line.removesuffix("\r") for line in lines], "lines"), None, None, None)
         return Response("".join(r.translation + "\n" for r in results), mimetype="text/plain")
     if mimetype in JSONLINES:
         texts = []
-        for number, line in enumerate(_text_body().splitlines(), 1):
+        for number, line in enumerate(text_body().splitlines(), 1):
             if not line.strip():
                 continue
-            record = _parse_json(line, f"line {number}")
+            record = parse_json(line, f"line {number}")
             if not isinstance(record, dict) or not isinstance(record.get("source"), str):
                 raise ApiError(400, f"line {number} must be an object with a string 'source' field")
             texts.append(record["source"])
-        results, _ = _translate(_check_texts(texts, "lines"), None, None, None)
+        results, _ = _translate(check_texts(texts, "lines"), None, None, None)
         return Response("".join(json.dumps({"target": r.translation}, ensure_ascii=False) + "\n" for r in results),
                         mimetype=mimetype)
     raise ApiError(415, f"unsupported Content-Type {request.content_type or 'none'}; send application/json, "
@@ -338,9 +259,6 @@ def create_app(config: ServeConfig, workers: int = 1) -> Flask:
         app.register_blueprint(blueprint)
     if config.page:
         app.register_blueprint(page)
-    # Imported here: the review routes build on this module's request helpers.
-    from serve.review_routes import register_review
-
     register_review(app, config)
     _register_errors(app, config)
     _register_observability(app)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from data_prep.errors import S2SError
-from seq2seq.translator import DecodeOptions, Hypotheses
+from seq2seq.engines.translator import DecodeOptions, Hypotheses
 from serve import observability
 from serve.config import BatchConfig
 

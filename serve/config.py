@@ -4,8 +4,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from data_prep.errors import S2SError
-from seq2seq.engines import ENGINES
-from seq2seq.translator import DecodeConfig
+from seq2seq.engines.choice import ENGINES
+from seq2seq.engines.translator import DecodeConfig
 
 MIB = 1024 * 1024
 # Where worker processes keep their Prometheus metrics, so that /metrics can sum them.
@@ -36,7 +36,7 @@ class ServeConfig:
     request_timeout_s: float = 60.0
     # Translations remembered per worker; 0 turns the cache off.
     cache_size: int = 10_000
-    # auto, ctranslate2 or sockeye (seq2seq/engines.py).
+    # auto, ctranslate2 or sockeye (seq2seq/engines/choice.py).
     engine: str = "auto"
     # Quantise the served models to int8 (CPU only): CTranslate2's int8, or Sockeye's.
     int8: bool = False

@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 
 from data_prep.errors import S2SError
-from seq2seq.store import ModelStore, StoreSnapshot, Version, VersionNotFound
+from seq2seq.versions.store import ModelStore, StoreSnapshot
+from seq2seq.versions.version import Version, VersionNotFound
 from serve import observability
 from serve.config import ServeConfig
 from serve.served_version import ServedVersion

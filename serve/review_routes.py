@@ -12,10 +12,10 @@ from flask import Blueprint, Flask, Response, current_app, g, jsonify, request, 
 
 from review.db import VERDICTS, Item, ReviewDb, UnknownItem
 from review.sample import SampleConfig, Sampler
-from serve.app import ApiError, _check_texts, _json_body, require_key
 from serve.auth import ApiKey
 from serve.config import ServeConfig
 from serve.page import CONTENT_SECURITY_POLICY, STATIC, send_asset
+from serve.request_checks import ApiError, check_texts, json_body, require_key
 
 logger = logging.getLogger(__name__)
 
@@ -108,13 +108,13 @@ def _verdict(body: dict) -> tuple[str, str | None]:
         raise ApiError(400, "the verdict 'edit' needs field 'correction': the corrected translation, a string")
     if not correction.strip():
         raise ApiError(400, "field 'correction' is blank; a blank translation is not a correction")
-    return verdict, _check_texts([correction], "correction")[0]
+    return verdict, check_texts([correction], "correction")[0]
 
 
 @review.post("/v1/review/items/<int:item_id>")
 def save(item_id: int):
     """Records the reviewer's verdict on an item: {"verdict": "good" | "edit" | "bad", "correction": "..."}."""
-    verdict, correction = _verdict(_json_body())
+    verdict, correction = _verdict(json_body())
     db = _db()
     try:
         db.save(item_id, _reviewer(), verdict, correction)

@@ -3,14 +3,13 @@ import concurrent.futures
 from dataclasses import dataclass
 
 from data_prep.errors import S2SError
-from seq2seq.store import Version
-from seq2seq.engines import open_translator
-from seq2seq.translator import DecodeConfig, DecodeOptions, Hypotheses
+from seq2seq.engines.choice import open_translator
+from seq2seq.engines.translator import DecodeConfig, DecodeOptions, Hypotheses
+from seq2seq.versions.version import Version
 from serve.batcher import Batcher
-from serve.config import BatchConfig
 from serve.cache import LruCache
+from serve.config import BatchConfig
 from serve.segment import segment
-
 
 WARM_UP = "Hello."
 

@@ -23,7 +23,7 @@ def small_corpus(tmp_path_factory) -> dict[str, tuple[Path, Path]]:
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory):
     """The full demo run: corpus, prepare, train `tiny`, evaluate, publish, serve, translate."""
-    from serve.demo import DemoConfig, run_demo
+    from pipeline.demo import DemoConfig, run_demo
 
     # For quick local iterations only: S2S_TEST_DEMO=DIR keeps the demo in DIR and reuses a
     # finished one there (CI never sets it, so every CI run trains the demo afresh).
@@ -51,7 +51,7 @@ def run_s2s(*args: str, input: str | None = None, timeout: float = 600) -> subpr
 @pytest.fixture(scope="session")
 def moto_server(tmp_path_factory):
     """A moto server on a loopback port: real HTTP, the AWS APIs boto3 speaks, no AWS account."""
-    from serve.demo import free_port
+    from serve.local import free_port
 
     port = free_port()
     # Its recorder writes `moto_recording` into the working directory: keep that out of the checkout.

@@ -7,8 +7,8 @@ from contextlib import contextmanager
 
 import pytest
 
-from seq2seq.sagemaker_job import SageMakerPaths
-from seq2seq.store import ModelStore
+from seq2seq.training.sagemaker_job import SageMakerPaths
+from seq2seq.versions.store import ModelStore
 from tests.conftest import run_s2s
 from tests.seq2seq.test_sagemaker_job import _run_train, _tree
 

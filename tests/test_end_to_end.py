@@ -4,7 +4,7 @@ import os
 import re
 import stat
 
-from seq2seq.store import ModelStore
+from seq2seq.versions.store import ModelStore
 from tests.conftest import run_s2s
 
 

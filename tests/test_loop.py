@@ -8,7 +8,7 @@ import pytest
 from bench.loop import REVIEWER, LoopConfig, Paths, run_loop
 from data_prep.errors import S2SError
 from review.db import ReviewDb
-from seq2seq.store import ModelStore
+from seq2seq.versions.store import ModelStore
 
 ITEMS, UPDATES, REPEAT = 60, 20, 5
 
@@ -62,8 +62,9 @@ def test_the_export_splits_the_reviewed_pairs_into_corrections_and_a_review_test
 
 
 def test_the_finetuning_data_reuses_the_parents_subwords_and_repeats_the_corrections(loop):
-    from data_prep.prepare import PreparedDir
     from sockeye.data_io import DataConfig
+
+    from data_prep.prepare import PreparedDir
 
     _, paths, result = loop
     prepared = PreparedDir(paths.prepared)

@@ -2,8 +2,8 @@
 import pytest
 
 from data_prep.corpus import CorpusSpec
-from data_prep.prepare import PreparedDir, PrepareConfig, prepare
-from seq2seq.train import TrainConfig, train
+from data_prep.prepare import PrepareConfig, PreparedDir, prepare
+from seq2seq.training.train import TrainConfig, train
 from tests.conftest import MULTI30K
 
 pytestmark = pytest.mark.skipif(not (MULTI30K / "train.en.gz").is_file(),
@@ -75,10 +75,10 @@ def test_ctranslate2_gives_sockeyes_translations_on_a_short_multi30k_model(short
     """A model this short mostly repeats itself up to the length bound: where the engines' beam
     searches end differs, if anywhere."""
     from data_prep.corpus import read_parallel
-    from seq2seq.ct2_convert import convert
-    from seq2seq.ct2_translator import Ct2Translator
-    from seq2seq.scoring import score
-    from seq2seq.translator import DecodeConfig, DecodeOptions, Translator
+    from seq2seq.engines.ct2_convert import convert
+    from seq2seq.engines.ct2_translator import Ct2Translator
+    from seq2seq.engines.translator import DecodeConfig, DecodeOptions, Translator
+    from seq2seq.versions.scoring import score
 
     run, _ = short_run
     (tmp_path / "ct2").mkdir()

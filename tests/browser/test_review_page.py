@@ -2,9 +2,9 @@
 and what the reviewer did is what the database holds."""
 import pytest
 
+from pipeline.demo import DEMO_SENTENCES
 from review.db import NewItem, ReviewDb
 from serve.auth import add_key
-from serve.demo import DEMO_SENTENCES
 from tests.browser.conftest import PLAYWRIGHT_MISSING
 from tests.serve.test_gunicorn import serving
 

@@ -2,7 +2,7 @@
 import pytest
 import requests
 
-from serve.demo import DEMO_SENTENCES
+from pipeline.demo import DEMO_SENTENCES
 from tests.browser.conftest import MAX_ITEM_CHARS, PLAYWRIGHT_MISSING, SECOND_VERSION
 from tests.serve.test_gunicorn import serving
 

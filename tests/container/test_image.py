@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from seq2seq.metrics import METRIC_DEFINITIONS
-from seq2seq.store import ModelStore
-from serve.demo import free_port
+from seq2seq.training.metrics import METRIC_DEFINITIONS
+from seq2seq.versions.store import ModelStore
+from serve.local import free_port
 from tests.conftest import REPO
 from tests.seq2seq.test_sagemaker_job import _tree
 

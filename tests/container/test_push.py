@@ -8,7 +8,7 @@ import urllib.request
 import pytest
 
 from launcher.push import git_revision
-from serve.demo import free_port
+from serve.local import free_port
 from tests.conftest import run_s2s
 from tests.container.test_image import IMAGE, needs_image
 

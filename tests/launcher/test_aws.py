@@ -8,7 +8,7 @@ import boto3
 import pytest
 import requests
 
-from seq2seq.metrics import METRIC_DEFINITIONS
+from seq2seq.training.metrics import METRIC_DEFINITIONS
 from tests.conftest import run_s2s
 
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/s2s:abc"

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from data_prep.errors import S2SError
-from seq2seq.ct2_convert import convert
-from seq2seq.engines import open_translator
-from seq2seq.scoring import score
-from seq2seq.store import ModelStore
-from seq2seq.translator import DecodeConfig, DecodeOptions
+from seq2seq.engines.choice import open_translator
+from seq2seq.engines.ct2_convert import convert
+from seq2seq.engines.translator import DecodeConfig, DecodeOptions
+from seq2seq.versions.scoring import score
+from seq2seq.versions.store import ModelStore
 from tests.conftest import run_s2s
 
 
@@ -183,7 +183,7 @@ def test_cuda_libraries_in_nvidia_packages_are_loaded_for_ctranslate2(tmp_path, 
     import ctypes.util
     import types
 
-    from seq2seq.ct2_translator import preload_cuda_libraries
+    from seq2seq.engines.ct2_translator import preload_cuda_libraries
 
     real = ctypes.util.find_library("z")  # any loadable library stands in for cuBLAS here
     lib = tmp_path / "nvidia" / "cublas" / "lib"

@@ -9,10 +9,11 @@ import pytest
 from data_prep.config_file import load_prepare_config
 from data_prep.errors import S2SError
 from data_prep.prepare import PreparedDir, prepare
-from seq2seq.finetune import Parent
-from seq2seq.presets import FINETUNE
-from seq2seq.store import VERSION_JSON, ModelStore
-from seq2seq.train import TrainConfig, train
+from seq2seq.training.finetune import Parent
+from seq2seq.training.presets import FINETUNE
+from seq2seq.training.train import TrainConfig, train
+from seq2seq.versions.store import ModelStore
+from seq2seq.versions.version import VERSION_JSON
 from tests.conftest import run_s2s
 
 CORRECTIONS_REPEAT = 3

@@ -4,8 +4,8 @@ import json
 import pytest
 
 from data_prep.errors import S2SError
-from seq2seq.launch import MASTER_PORT, Cluster, torchrun_command
-from seq2seq.train import TrainConfig
+from seq2seq.training.launch import MASTER_PORT, Cluster, torchrun_command
+from seq2seq.training.train import TrainConfig
 
 CONFIG = TrainConfig(prepared="/opt/ml/checkpoints/prepared", output="/opt/ml/checkpoints/run", preset="base")
 
@@ -25,7 +25,7 @@ def test_eight_gpus_on_one_host():
     assert command[1:3] == ["-m", "torch.distributed.run"]
     assert _flags(command) == {"nnodes": "1", "node_rank": "0", "nproc_per_node": "8",
                                "master_addr": "localhost", "master_port": str(MASTER_PORT)}
-    assert command[-3:-1] == ["-m", "seq2seq.train_worker"]
+    assert command[-3:-1] == ["-m", "seq2seq.training.train_worker"]
     assert json.loads(command[-1])["preset"] == "base"
 
 
@@ -57,8 +57,8 @@ def test_gpus_train_in_bfloat16_where_supported(monkeypatch, tmp_path):
     import torch
 
     from data_prep.prepare import PreparedDir
-    from seq2seq.run_dir import RunDir
-    from seq2seq.train import sockeye_arguments
+    from seq2seq.training.train import sockeye_arguments
+    from seq2seq.versions.run_dir import RunDir
 
     def args_for(config: TrainConfig) -> list[str]:
         return sockeye_arguments(config, PreparedDir(tmp_path), RunDir(tmp_path / "run"), shared_vocab=True)

@@ -4,7 +4,7 @@ import argparse
 import pytest
 
 from data_prep.errors import S2SError
-from seq2seq.presets import PRESETS, SMALL_CORPUS_PAIRS, choose_preset
+from seq2seq.training.presets import PRESETS, SMALL_CORPUS_PAIRS, choose_preset
 
 
 def _parsed(tmp_path, preset: str) -> argparse.Namespace:

@@ -9,7 +9,7 @@ import time
 
 import requests
 
-from seq2seq.store import PROMOTIONS_JSON, ModelStore
+from seq2seq.versions.store import PROMOTIONS_JSON, ModelStore
 from tests.conftest import REPO
 from tests.serve.test_app import _copy_version
 from tests.serve.test_gunicorn import GOOD, serving
@@ -19,7 +19,7 @@ from tests.serve.test_gunicorn import GOOD, serving
 CHANGER = """
 import os, sys, time
 from data_prep.errors import S2SError
-from seq2seq.store import ModelStore
+from seq2seq.versions.store import ModelStore
 store, action, stop, versions = ModelStore(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4:]
 done, i = 0, 0
 while not os.path.exists(stop):

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 
 from data_prep.errors import S2SError
-from seq2seq.hyperparameters import parse_hyperparameters
-from seq2seq.metrics import METRIC_DEFINITIONS
-from seq2seq.run_dir import RunDir
-from seq2seq.sagemaker_job import ROOT_ENV, SageMakerPaths
-from seq2seq.store import ModelStore
-from seq2seq.train import failure_reason
+from seq2seq.training.hyperparameters import parse_hyperparameters
+from seq2seq.training.metrics import METRIC_DEFINITIONS
+from seq2seq.training.sagemaker_job import ROOT_ENV, SageMakerPaths
+from seq2seq.training.train import failure_reason
+from seq2seq.versions.run_dir import RunDir
+from seq2seq.versions.store import ModelStore
 from tests.conftest import REPO
 
 
@@ -101,8 +101,9 @@ def test_hyperparameters_are_typed():
 
 
 def test_tunable_hyperparameters_become_sockeye_options(tmp_path):
-    from sockeye.arguments import add_train_cli_args
     import argparse
+
+    from sockeye.arguments import add_train_cli_args
 
     hp = parse_hyperparameters({"source_lang": "en", "target_lang": "de", "num_layers": "3", "model_size": "256",
                                 "dropout": "0.2"})
@@ -111,7 +112,7 @@ def test_tunable_hyperparameters_become_sockeye_options(tmp_path):
     assert args[args.index("--transformer-feed-forward-num-hidden") + 1] == "1024"
     assert args.count("0.2") == 3
     # Sockeye's own parser takes them, after the preset's options.
-    from seq2seq.presets import PRESETS
+    from seq2seq.training.presets import PRESETS
 
     parser = argparse.ArgumentParser()
     add_train_cli_args(parser)
@@ -169,7 +170,7 @@ def _resume_to_the_end(paths: SageMakerPaths, stopped_at: int, updates: int) -> 
     (version,) = ModelStore(paths.model).versions()
     version.verify()
     assert version.info["training"]["updates"] == updates
-    from seq2seq.translator import Translator
+    from seq2seq.engines.translator import Translator
 
     (translation,) = Translator(version.model_dir, version.path).translate(["The dog sees a cat."])
     assert translation.strip()

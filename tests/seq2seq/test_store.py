@@ -4,7 +4,8 @@ import shutil
 import pytest
 
 from data_prep.errors import S2SError
-from seq2seq.store import VERSION_JSON, ModelStore, VersionNotFound, publish
+from seq2seq.versions.store import ModelStore, publish
+from seq2seq.versions.version import VERSION_JSON, VersionNotFound
 
 
 def _fake_version(root, version_id, pair=("en", "de"), bleu=30.0, created="2026-01-01T00:00:00+00:00"):
@@ -49,12 +50,12 @@ def test_verify_detects_a_changed_file(store, tmp_path):
 
 
 def test_crash_mid_publish_leaves_no_version(demo, tmp_path, monkeypatch):
-    import seq2seq.store as module
+    import seq2seq.versions.store as module
 
     workdir, _ = demo
     (version,) = ModelStore(workdir / "models").versions()
-    from seq2seq.evaluate import TestResult
-    from seq2seq.scoring import Scores
+    from seq2seq.versions.evaluate import TestResult
+    from seq2seq.versions.scoring import Scores
 
     test = TestResult("t", "0" * 64, "0" * 64, Scores(1.0, 1.0, "sig", "sig", 1))
     calls = []

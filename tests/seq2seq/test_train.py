@@ -6,12 +6,12 @@ from data_prep.corpus import CorpusSpec
 from data_prep.errors import S2SError
 from data_prep.prepare import PrepareConfig, prepare
 from data_prep.subwords import SubwordConfig
-from seq2seq.evaluate import evaluate
-from seq2seq.run_dir import RunDir
-from seq2seq.stopping import TrainingInterrupted, stop_on_sigterm
-from seq2seq.store import ModelStore, publish
-from seq2seq.train import TrainConfig, train
-from seq2seq.translator import Translator
+from seq2seq.engines.translator import Translator
+from seq2seq.training.stopping import TrainingInterrupted, stop_on_sigterm
+from seq2seq.training.train import TrainConfig, train
+from seq2seq.versions.evaluate import evaluate
+from seq2seq.versions.run_dir import RunDir
+from seq2seq.versions.store import ModelStore, publish
 from tests.conftest import run_s2s
 
 
@@ -54,8 +54,8 @@ def test_training_needs_a_prepared_directory(tmp_path):
 
 def test_early_stopping_watches_validation_bleu(tmp_path):
     from data_prep.prepare import PreparedDir
-    from seq2seq.run_dir import RunDir
-    from seq2seq.train import sockeye_arguments
+    from seq2seq.training.train import sockeye_arguments
+    from seq2seq.versions.run_dir import RunDir
 
     config = TrainConfig(prepared=tmp_path, output=tmp_path / "run", preset="tiny", early_stopping=3)
     args = sockeye_arguments(config, PreparedDir(tmp_path), RunDir(tmp_path / "run"), shared_vocab=True)

@@ -252,7 +252,7 @@ def test_hot_reload_serves_new_versions_and_refuses_tampered_ones(store, tmp_pat
     assert pinned.status_code == 404 and "is not served" in pinned.json["error"]["message"]
     assert client.get("/v1/models").json["refused"].keys() == {"en-de-tampered"}
 
-    from seq2seq.store import ModelStore
+    from seq2seq.versions.store import ModelStore
 
     ModelStore(copy).promote(original.name, force=True)
     assert registry.refresh() and not registry.refresh()

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from seq2seq.translator import DecodeOptions, Hypotheses
+from seq2seq.engines.translator import DecodeOptions, Hypotheses
 from serve.batcher import Batcher, QueueFull
 from serve.config import BatchConfig
 

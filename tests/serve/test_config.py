@@ -64,8 +64,8 @@ def test_sagemakers_worker_count_overrides_the_default(gpus, monkeypatch):
 
 def test_sockeye_on_the_cpu_decodes_with_the_threads_it_is_given(store):
     # torch's thread count is process-wide, so this runs in a process of its own.
-    code = ("import torch; from seq2seq.engines import open_translator; from seq2seq.store import ModelStore; "
-            "from seq2seq.translator import DecodeConfig; "
+    code = ("import torch; from seq2seq.engines.choice import open_translator; from seq2seq.versions.store import ModelStore; "
+            "from seq2seq.engines.translator import DecodeConfig; "
             f"v = ModelStore({str(store)!r}).default_for('en', 'de'); "
             "t, _ = open_translator(v.model_files(), 'sockeye', DecodeConfig(threads=1)); "
             "t.translate(['A dog.']); print(torch.get_num_threads())")

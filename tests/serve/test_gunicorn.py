@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from data_prep.errors import S2SError
-from serve.demo import free_port, wait_until_ready
+from serve.local import free_port, wait_until_ready
 from tests.conftest import REPO
 from tests.serve.test_app import APPLES, APPLES_DE, DOG, DOG_DE, _copy_version
 

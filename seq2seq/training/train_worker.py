@@ -1,4 +1,4 @@
-"""One process of a distributed training run; torchrun starts it (see seq2seq/launch.py)."""
+"""One process of a distributed training run; torchrun starts it (see seq2seq/training/launch.py)."""
 import json
 import logging
 import os
@@ -6,11 +6,11 @@ import sys
 from pathlib import Path
 
 from data_prep.errors import S2SError
-from seq2seq.launch import worker_failure_file
-from seq2seq.stopping import TrainingInterrupted
-from seq2seq.train import TrainConfig, failure_reason, train
+from seq2seq.training.launch import worker_failure_file
+from seq2seq.training.stopping import TrainingInterrupted
+from seq2seq.training.train import TrainConfig, failure_reason, train
 
-logger = logging.getLogger("seq2seq.train_worker")
+logger = logging.getLogger("seq2seq.training.train_worker")
 
 
 def main(argv: list[str]) -> int:

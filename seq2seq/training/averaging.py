@@ -4,9 +4,9 @@ import tempfile
 from pathlib import Path
 
 from data_prep.prepare import PreparedDir
-from seq2seq.evaluate import evaluate
-from seq2seq.run_dir import RunDir
-from seq2seq.translator import Translator
+from seq2seq.engines.translator import Translator
+from seq2seq.versions.evaluate import evaluate
+from seq2seq.versions.run_dir import RunDir
 
 logger = logging.getLogger(__name__)
 

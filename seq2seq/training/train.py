@@ -14,14 +14,14 @@ from data_prep.errors import S2SError, disk_full
 from data_prep.prepare import PreparedDir
 from data_prep.sockeye_logging import restored_logging
 from data_prep.subwords import SubwordPair, Subwords
-from seq2seq.curve import plot_training_curve
-from seq2seq.metrics import log_metric
-from seq2seq.precision import resolve_precision, restored_tf32, sockeye_amp_in_bfloat16
-from seq2seq.finetune import Parent
-from seq2seq.presets import DEFAULT_PRESET, FINETUNE, choose_preset, get_preset
-from seq2seq.run_dir import RunDir
-from seq2seq.scoring import score
-from seq2seq.stopping import stop_on_sigterm
+from seq2seq.training.curve import plot_training_curve
+from seq2seq.training.finetune import Parent
+from seq2seq.training.metrics import log_metric
+from seq2seq.training.precision import resolve_precision, restored_tf32, sockeye_amp_in_bfloat16
+from seq2seq.training.presets import DEFAULT_PRESET, FINETUNE, choose_preset, get_preset
+from seq2seq.training.stopping import stop_on_sigterm
+from seq2seq.versions.run_dir import RunDir
+from seq2seq.versions.scoring import score
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ DEFAULT_DEV_SENTENCES = 200
 class TrainConfig:
     prepared: Path
     output: Path
-    # A preset's name, or "auto": by corpus size on a GPU, tiny on a CPU (seq2seq/presets.py).
+    # A preset's name, or "auto": by corpus size on a GPU, tiny on a CPU (seq2seq/training/presets.py).
     preset: str = DEFAULT_PRESET
     sockeye_args: tuple[str, ...] = ()  # passed through to sockeye-train; they win over the preset
     dev_sentences: int = DEFAULT_DEV_SENTENCES
@@ -45,12 +45,12 @@ class TrainConfig:
     early_stopping: int | None = None
     # Average this many best checkpoints at the end, and keep the average if it scores better.
     average: int = 4
-    # auto: bfloat16 mixed precision on GPUs that support it, else float32 (seq2seq/precision.py).
+    # auto: bfloat16 mixed precision on GPUs that support it, else float32 (seq2seq/training/precision.py).
     precision: str = "auto"
     # Under torchrun, the parent creates this file to stop training, as SIGTERM does in a single
-    # process: SageMaker signals only the parent (see seq2seq/stopping.py).
+    # process: SageMaker signals only the parent (see seq2seq/training/stopping.py).
     stop_file: Path | None = None
-    # A published version's directory to continue from, with fine-tuning settings (seq2seq/finetune.py).
+    # A published version's directory to continue from, with fine-tuning settings (seq2seq/training/finetune.py).
     init_from: Path | None = None
 
 
@@ -149,9 +149,9 @@ def failure_reason(error: BaseException) -> str:
 
 def train(config: TrainConfig) -> dict:
     """Trains, then writes run.json next to the model; returns its contents."""
+    import torch
     from sockeye import arguments
     from sockeye import train as sockeye_train
-    import torch
 
     prepared = PreparedDir(config.prepared)
     manifest = prepared.read_manifest()
@@ -226,7 +226,7 @@ def train(config: TrainConfig) -> dict:
         **({"init_from": parent.record()} if parent else {}),
     }
     if primary and config.average > 1:
-        from seq2seq.averaging import average_best_checkpoints  # imports the translator
+        from seq2seq.training.averaging import average_best_checkpoints  # imports the translator
 
         summary["averaging"] = average_best_checkpoints(run, prepared, config.average)
     if primary:

@@ -1,4 +1,4 @@
-"""The CTranslate2 engine: a version's export (seq2seq/ct2_convert.py) decoded by CTranslate2's
+"""The CTranslate2 engine: a version's export (seq2seq/engines/ct2_convert.py) decoded by CTranslate2's
 C++ beam search, with Sockeye's decoding settings, so that it gives Sockeye's translations.
 
 It imports neither torch nor Sockeye, so a server on this engine does not load them.
@@ -10,8 +10,8 @@ from typing import NamedTuple
 
 from data_prep.errors import S2SError
 from data_prep.subwords import SubwordPair
-from seq2seq.ct2_convert import Ct2Settings
-from seq2seq.translator import EMPTY, DecodeConfig, DecodeOptions, Hypotheses, TextTranslator
+from seq2seq.engines.ct2_convert import Ct2Settings
+from seq2seq.engines.translator import EMPTY, DecodeConfig, DecodeOptions, Hypotheses, TextTranslator
 
 logger = logging.getLogger(__name__)
 

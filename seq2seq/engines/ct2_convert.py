@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from data_prep.errors import S2SError
-from seq2seq.translator import OUTPUT_LENGTH_FACTOR
+from seq2seq.engines.translator import OUTPUT_LENGTH_FACTOR
 
 logger = logging.getLogger(__name__)
 
@@ -166,7 +166,8 @@ def convert(model_dir: Path, output: Path) -> Ct2Settings:
     """Writes the CTranslate2 model (float32; int8 is chosen when it is loaded) of the Sockeye
     model in `model_dir` into the existing, empty directory `output`."""
     from ctranslate2.specs import transformer_spec
-    from sockeye import constants as C, layers
+    from sockeye import constants as C
+    from sockeye import layers
     from sockeye.model import SockeyeModel, load_model
 
     config = SockeyeModel.load_config(str(Path(model_dir) / C.CONFIG_NAME))

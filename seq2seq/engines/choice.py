@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from data_prep.errors import S2SError
-from seq2seq.translator import DecodeConfig, TextTranslator, Translator
+from seq2seq.engines.translator import DecodeConfig, TextTranslator, Translator
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ def open_translator(model: ModelFiles, engine: str = AUTO,
 
 def _ctranslate2(model: ModelFiles, engine: str, config: DecodeConfig) -> tuple[TextTranslator, EngineChoice]:
     try:
-        from seq2seq.ct2_translator import Ct2Translator
+        from seq2seq.engines.ct2_translator import Ct2Translator
 
         device = "cpu" if config.dtype == "int8" else _ct2_device()
     except ImportError as e:

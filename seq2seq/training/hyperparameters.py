@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from data_prep.corpus import BAD_LINE_POLICIES
 from data_prep.errors import S2SError
 from data_prep.subwords import MODEL_TYPES
-from seq2seq.precision import PRECISIONS
-from seq2seq.presets import DEFAULT_PRESET, PRESET_CHOICES
+from seq2seq.training.precision import PRECISIONS
+from seq2seq.training.presets import DEFAULT_PRESET, PRESET_CHOICES
 
 _TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
 

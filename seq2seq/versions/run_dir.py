@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from data_prep.errors import S2SError
-from seq2seq.engines import ModelFiles
+from seq2seq.engines.choice import ModelFiles
 
 
 @dataclass(frozen=True)

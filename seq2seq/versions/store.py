@@ -4,7 +4,7 @@ A store is a directory with one sub-directory per version:
 
     STORE/<version id>/
         model/                 Sockeye's files (params.best is a real file, not a link)
-        ctranslate2/           the same model converted for CTranslate2 (seq2seq/ct2_convert.py)
+        ctranslate2/           the same model converted for CTranslate2 (seq2seq/engines/ct2_convert.py)
         sentencepiece*.model   one joint model, or one per side
         training_curve.png     perplexity and validation BLEU at each checkpoint
         version.json           id, languages, scores, provenance and the sha256 of every file
@@ -28,104 +28,18 @@ from data_prep import atomic
 from data_prep.corpus import file_sha256
 from data_prep.errors import S2SError
 from data_prep.subwords import SubwordPair
-from seq2seq.engines import ModelFiles
-from seq2seq.evaluate import TestResult
-from seq2seq.gate import promotion_refusal
-from seq2seq.run_dir import RunDir
+from seq2seq.versions.evaluate import TestResult
+from seq2seq.versions.gate import promotion_refusal
+from seq2seq.versions.run_dir import RunDir
+from seq2seq.versions.version import EXPORT_DIR, MODEL_DIR, SOCKEYE_FILES, VERSION_JSON, Version, VersionNotFound
 
 # Where versions are published and served from unless told otherwise.
 DEFAULT_STORE = Path(os.environ.get("S2S_STORE", "models"))
-VERSION_JSON = "version.json"
 # Which versions were promoted: the store's only mutable file.
 PROMOTIONS_JSON = "promotions.json"
 # How far below the current default's test BLEU a version may be and still be promoted unforced.
 PROMOTE_TOLERANCE = 1.0
-MODEL_DIR = "model"
-# The CTranslate2 export; a version without one (older, or a model the converter refused) is
-# translated by Sockeye.
-EXPORT_DIR = "ctranslate2"
-# What inference needs from Sockeye's output folder, plus args.yaml as the record of training.
-SOCKEYE_FILES = ("config", "version", "vocab.src.0.json", "vocab.trg.0.json", "params.best", "args.yaml")
 READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
-
-
-class VersionNotFound(S2SError):
-    """No such version, or no version for a language pair."""
-
-
-@dataclass(frozen=True)
-class Version:
-    """A published version, read back from its version.json."""
-    path: Path
-    info: dict
-
-    @property
-    def id(self) -> str:
-        return self.info["id"]
-
-    @property
-    def pair(self) -> tuple[str, str]:
-        return self.info["source_lang"], self.info["target_lang"]
-
-    @property
-    def bleu(self) -> float:
-        return self.info["test"]["bleu"]
-
-    @property
-    def fine_tuned_from(self) -> str | None:
-        """The id of the version this one was fine-tuned from (`s2s train --init-from`), if any."""
-        return self.info.get("training", {}).get("init_from")
-
-    @property
-    def review_bleu(self) -> float | None:
-        """BLEU on the review test set it was published with (`s2s publish --review-test`), if any."""
-        return self.info.get("review_test", {}).get("bleu")
-
-    @property
-    def model_dir(self) -> Path:
-        return self.path / MODEL_DIR
-
-    def _mismatched(self, export: bool) -> str | None:
-        """The first file (of the export, or of the rest) that differs from its recorded sha256."""
-        for rel, expected in self.info["files"].items():
-            if rel.startswith(EXPORT_DIR + "/") == export:
-                path = self.path / rel
-                if not path.is_file() or file_sha256(path) != expected:
-                    return rel
-        return None
-
-    def verify(self) -> None:
-        """Fails if any file but the CTranslate2 export's differs from the sha256 recorded at
-        publication; a bad export only costs the version that engine (export_problem)."""
-        bad = self._mismatched(export=False)
-        if bad:
-            raise S2SError(f"version {self.id}: {bad} is missing or does not match its sha256")
-
-    def export_problem(self) -> str | None:
-        """Why the CTranslate2 export cannot be used, or None."""
-        export = self.info.get(EXPORT_DIR)
-        if not export:
-            return "no CTranslate2 export (published before s2s made one)"
-        if "refused" in export:
-            return f"no CTranslate2 export: {export['refused']}"
-        bad = self._mismatched(export=True)
-        return f"{bad} is missing or does not match its sha256" if bad else None
-
-    def model_files(self) -> ModelFiles:
-        return ModelFiles(name=self.id, model_dir=self.model_dir, subword_dir=self.path,
-                          export_dir=self.path / EXPORT_DIR, export_problem=self.export_problem())
-
-    @property
-    def scores(self) -> dict[str, dict]:
-        """Test BLEU and chrF by engine and precision ("ctranslate2-int8"); older versions have
-        Sockeye's float32 and int8 only."""
-        test = self.info["test"]
-        if "engines" in test:
-            return test["engines"]
-        scores = {"sockeye-float32": {"bleu": test["bleu"], "chrf": test["chrf"]}}
-        if test.get("int8"):
-            scores["sockeye-int8"] = {"bleu": test["int8"]["bleu"], "chrf": test["int8"]["chrf"]}
-        return scores
 
 
 def _software_versions() -> dict:
@@ -142,7 +56,7 @@ def publish(run_dir: Path, store: Path, results: dict[str, TestResult], export: 
             export_refused: str | None = None, review_test: dict | None = None) -> Version:
     """Copies a finished run, and its CTranslate2 `export`, into the store as a new version scored
     by `results` (the same test set on each engine and precision, the headline first), and on a
-    review test set (seq2seq/review_set.py) when given."""
+    review test set (seq2seq/versions/review_set.py) when given."""
     run = RunDir(run_dir)
     headline, test = next(iter(results.items()))
     summary = run.read_summary()
@@ -314,7 +228,7 @@ class ModelStore:
     def promote(self, version_id: str, tolerance: float = PROMOTE_TOLERANCE, force: bool = False) -> Version:
         """Makes a version its pair's default; returns the previous default. Refuses a version scored
         on another test set than the current default, or whose test BLEU is more than `tolerance` below
-        the default's, unless forced (seq2seq/gate.py)."""
+        the default's, unless forced (seq2seq/versions/gate.py)."""
         snapshot = self.snapshot()
         version = snapshot.get(version_id)
         current = snapshot.default_for(*version.pair)

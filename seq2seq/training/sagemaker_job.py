@@ -4,7 +4,7 @@ Inputs: hyperparameters.json and the channels `train` (required), `validation` a
 (optional) under /opt/ml/input. Each channel holds raw parallel text (`NAME.<source_lang>`
 and `NAME.<target_lang>` pairs), TSV (`*.tsv`) or TMX (`*.tmx`) files, each optionally
 `.gz`, or, for `train`, a directory written by `s2s prepare` (it has manifest.json). The
-optional `model` channel holds a version to fine-tune (seq2seq/finetune.py).
+optional `model` channel holds a version to fine-tune (seq2seq/training/finetune.py).
 Checkpoints go to /opt/ml/checkpoints, which SageMaker syncs to S3 and restores when a
 (spot) job restarts: the job then reuses the prepared data and resumes training from the
 last checkpoint. SIGTERM stops training at its next update, with a checkpoint saved.
@@ -23,16 +23,16 @@ from pathlib import Path
 
 from data_prep.corpus import CorpusSpec
 from data_prep.errors import S2SError
-from data_prep.prepare import PreparedDir, PrepareConfig, prepare
+from data_prep.prepare import PrepareConfig, PreparedDir, prepare
 from data_prep.subwords import SubwordConfig
-from seq2seq.finetune import check_test_set, model_channel_version, scored_test_set, version_subwords
-from seq2seq.hyperparameters import Hyperparameters, parse_hyperparameters
-from seq2seq.launch import Cluster, processes_per_host, train_on
-from seq2seq.metrics import log_metric
-from seq2seq.run_dir import RunDir
-from seq2seq.release import release
-from seq2seq.store import Version
-from seq2seq.train import TrainConfig, failure_reason
+from seq2seq.training.hyperparameters import Hyperparameters, parse_hyperparameters
+from seq2seq.training.launch import Cluster, processes_per_host, train_on
+from seq2seq.training.metrics import log_metric
+from seq2seq.training.train import TrainConfig, failure_reason
+from seq2seq.versions.lineage import check_test_set, model_channel_version, scored_test_set, version_subwords
+from seq2seq.versions.release import release
+from seq2seq.versions.run_dir import RunDir
+from seq2seq.versions.version import Version
 
 logger = logging.getLogger(__name__)
 

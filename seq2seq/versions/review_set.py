@@ -8,16 +8,16 @@ from pathlib import Path
 
 from data_prep.corpus import data_set_name, file_sha256, read_tsv
 from data_prep.errors import S2SError
-from seq2seq.engines import ModelFiles, open_translator
-from seq2seq.evaluate import TestResult, evaluate
-from seq2seq.store import Version
-from seq2seq.translator import DecodeConfig
+from seq2seq.engines.choice import ModelFiles, open_translator
+from seq2seq.engines.translator import DecodeConfig
+from seq2seq.versions.evaluate import TestResult, evaluate
+from seq2seq.versions.version import Version
 
 logger = logging.getLogger(__name__)
 
 
 def _score(model: ModelFiles, score_key: str, source: Path, reference: Path, name: str) -> TestResult:
-    # A score key is "<engine>-<dtype>" (seq2seq/evaluate.py score_key); no engine has a "-".
+    # A score key is "<engine>-<dtype>" (seq2seq/versions/evaluate.py score_key); no engine has a "-".
     engine, dtype = score_key.split("-", 1)
     translator, _ = open_translator(model, engine, DecodeConfig(dtype=dtype))
     return evaluate(translator, source, reference, name)

@@ -7,9 +7,9 @@ from tqdm import tqdm
 
 from data_prep.corpus import data_set_name, file_sha256, read_parallel
 from data_prep.errors import S2SError
-from seq2seq.scoring import Scores, score
-from seq2seq.engines import CTRANSLATE2, SOCKEYE, ModelFiles, open_translator
-from seq2seq.translator import DecodeConfig, DecodeOptions, TextTranslator
+from seq2seq.engines.choice import CTRANSLATE2, SOCKEYE, ModelFiles, open_translator
+from seq2seq.engines.translator import DecodeConfig, DecodeOptions, TextTranslator
+from seq2seq.versions.scoring import Scores, score
 
 logger = logging.getLogger(__name__)
 

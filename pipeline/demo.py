@@ -1,23 +1,19 @@
 """`s2s demo`: the whole path on the generated corpus, from raw text to a served translation."""
-import json
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 from data_prep.corpus import CorpusSpec
 from data_prep.demo_corpus import DemoCorpusConfig, write_demo_corpus
-from data_prep.errors import S2SError
 from data_prep.prepare import PrepareConfig, prepare
 from data_prep.subwords import SubwordConfig
-from seq2seq.release import release
-from seq2seq.train import TrainConfig, train
+from seq2seq.training.train import TrainConfig, train
+from seq2seq.versions.release import release
+from serve.local import free_port, post_json, wait_until_ready
 
 logger = logging.getLogger(__name__)
 
@@ -30,34 +26,6 @@ class DemoConfig:
     seed: int = 1
     # The demo grammar has about 1,100 distinct subwords; a larger vocabulary cannot be filled.
     vocab_size: int = 1000
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until_ready(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise S2SError(f"the server exited with code {process.returncode} before it was ready")
-        try:
-            with urllib.request.urlopen(url + "/ping", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise S2SError(f"the server at {url} was not ready after {timeout:.0f} s")
-
-
-def post_json(url: str, body: dict) -> dict:
-    request = urllib.request.Request(url, data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return json.loads(response.read())
 
 
 def demo_prepare_config(corpus: dict[str, tuple[Path, Path]], output: Path, vocab_size: int) -> PrepareConfig:

@@ -5,13 +5,14 @@ import tempfile
 from pathlib import Path
 
 from data_prep.errors import S2SError
-from seq2seq.ct2_convert import convert
-from seq2seq.engines import ModelFiles
-from seq2seq.evaluate import TestResult, evaluate_engines
-from seq2seq.finetune import check_test_set, find_parent
-from seq2seq.review_set import ReviewSet
-from seq2seq.run_dir import RunDir
-from seq2seq.store import EXPORT_DIR, Version, publish
+from seq2seq.engines.choice import ModelFiles
+from seq2seq.engines.ct2_convert import convert
+from seq2seq.versions.evaluate import TestResult, evaluate_engines
+from seq2seq.versions.lineage import check_test_set, find_parent
+from seq2seq.versions.review_set import ReviewSet
+from seq2seq.versions.run_dir import RunDir
+from seq2seq.versions.store import publish
+from seq2seq.versions.version import EXPORT_DIR, Version
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Training on every GPU of every host: torchrun runs one `seq2seq.train_worker` per process.
+"""Training on every GPU of every host: torchrun runs one `seq2seq.training.train_worker` per process.
 
 On SageMaker, /opt/ml/input/config/resourceconfig.json names the hosts and this host; the
 first host (in sorted order, the same on every host) is the rendezvous master.
@@ -14,14 +14,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from data_prep.errors import S2SError
-from seq2seq.run_dir import RunDir
-from seq2seq.stopping import TrainingInterrupted
-from seq2seq.train import TrainConfig, train
+from seq2seq.training.stopping import TrainingInterrupted
+from seq2seq.training.train import TrainConfig, train
+from seq2seq.versions.run_dir import RunDir
 
 logger = logging.getLogger(__name__)
 
 MASTER_PORT = 29500
-WORKER_MODULE = "seq2seq.train_worker"
+WORKER_MODULE = "seq2seq.training.train_worker"
 
 
 @dataclass(frozen=True)

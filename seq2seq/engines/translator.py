@@ -1,5 +1,5 @@
 """Translating plain text with a model and its SentencePiece model: what every engine offers,
-and the Sockeye engine (the CTranslate2 one is seq2seq/ct2_translator.py)."""
+and the Sockeye engine (the CTranslate2 one is seq2seq/engines/ct2_translator.py)."""
 import abc
 import logging
 import threading
@@ -29,7 +29,7 @@ class DecodeConfig:
     # int8 runs on the CPU: CTranslate2's int8, or Sockeye's dynamic quantisation of the linear layers.
     dtype: str = "float32"
     # Threads for one batch on the CPU: CTranslate2's intra_threads, or PyTorch's for Sockeye. 0: every
-    # core (CTranslate2 then decodes a batch per core, seq2seq/ct2_translator.py; PyTorch its default).
+    # core (CTranslate2 then decodes a batch per core, seq2seq/engines/ct2_translator.py; PyTorch its default).
     threads: int = 0
 
 
@@ -57,7 +57,7 @@ EMPTY = Hypotheses([""], [0.0])
 
 
 class TextTranslator(abc.ABC):
-    """Plain text in, plain text out: what every engine offers (see seq2seq/engines.py)."""
+    """Plain text in, plain text out: what every engine offers (see seq2seq/engines/choice.py)."""
     # "sockeye" or "ctranslate2": the engine's name in logs and in version.json.
     engine = ""
     subwords: SubwordPair
@@ -144,8 +144,8 @@ class Translator(TextTranslator):
         return self._sockeye(DecodeOptions()).max_input_length
 
     def hypotheses(self, sentences: list[str], options: DecodeOptions = DecodeOptions()) -> list[Hypotheses]:
-        from sockeye.inference import make_input_from_plain_string
         import torch
+        from sockeye.inference import make_input_from_plain_string
 
         encoded = self._subwords(sentences)
         todo = list(encoded)

@@ -10,7 +10,7 @@ import pytest
 from seq2seq.training.sagemaker_job import SageMakerPaths
 from seq2seq.versions.store import ModelStore
 from tests.conftest import run_s2s
-from tests.seq2seq.test_sagemaker_job import _run_train, _tree
+from tests.seq2seq.training.test_sagemaker_job import _run_train, _tree
 
 
 @contextmanager

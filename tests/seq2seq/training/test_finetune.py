@@ -351,7 +351,7 @@ def _hyperparameters(**extra) -> dict:
 
 
 def test_sagemaker_job_fine_tunes_the_version_in_the_model_channel(small_corpus, parent, tmp_path):
-    from tests.seq2seq.test_sagemaker_job import _run_train, _tree
+    from tests.seq2seq.training.test_sagemaker_job import _run_train, _tree
 
     paths = _tree(tmp_path, small_corpus, _hyperparameters())
     _model_channel(paths, parent, small_corpus["test"], tmp_path)
@@ -379,7 +379,7 @@ def test_sagemaker_job_fine_tunes_the_version_in_the_model_channel(small_corpus,
 def test_sagemaker_job_refuses_a_bad_model_channel(small_corpus, parent, tmp_path, case, reason):
     import re
 
-    from tests.seq2seq.test_sagemaker_job import _run_train, _tree
+    from tests.seq2seq.training.test_sagemaker_job import _run_train, _tree
 
     paths = _tree(tmp_path, small_corpus, _hyperparameters(**({"init_from": "en-de-x"} if "init_from" in case else {})))
     if case == "not a tar.gz":

@@ -19,7 +19,7 @@ from seq2seq.training.metrics import METRIC_DEFINITIONS
 from seq2seq.versions.store import ModelStore
 from serve.local import free_port
 from tests.conftest import REPO
-from tests.seq2seq.test_sagemaker_job import _tree
+from tests.seq2seq.training.test_sagemaker_job import _tree
 
 IMAGE = os.environ.get("S2S_IMAGE")
 needs_image = pytest.mark.skipif(not IMAGE, reason="set S2S_IMAGE to a built image; `make image-test` does")

@@ -63,3 +63,21 @@ image-test: install-dev image
 
 clean:
 	rm -rf $(VENV) demo *.egg-info
+
+# The documentation site (docs/, mkdocs.yml), served locally at http://127.0.0.1:8000 with MkDocs
+# from .venv (the dev extra installs it).
+.PHONY: docs graphviz
+docs: $(DEV_STAMP)
+	$(BIN)/mkdocs serve
+
+# tests/test_docs.py renders docs/architecture.dot again with Graphviz's dot to compare it with
+# docs/architecture.svg; installing graphviz takes root. Without it that test is skipped, with the
+# reason shown.
+graphviz:
+	@if command -v dot >/dev/null; then :; \
+	elif [ "$$(id -u)" != 0 ]; then echo "graphviz: dot is missing and installing it takes root" \
+	    "(apt-get install -y graphviz); the architecture picture's test will be skipped"; \
+	elif ! command -v apt-get >/dev/null; then echo "graphviz: dot is missing and there is no" \
+	    "apt-get to install it; the architecture picture's test will be skipped"; \
+	else apt-get update -qq && apt-get install -y graphviz || echo "graphviz: apt-get could not install it;" \
+	    "the architecture picture's test will be skipped"; fi

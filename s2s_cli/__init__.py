@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 from data_prep.errors import S2SError, disk_full
-from s2s_cli import aws, data, demo, models, review, serve, train
+from s2s_cli import aws, data, demo, models, review, serve, terms, train
 
 # In the order `s2s --help` lists them.
-GROUPS = (data, train, models, review, serve, aws, demo)
+GROUPS = (data, train, models, terms, review, serve, aws, demo)
 
 
 def unwind_on_sigterm() -> None:

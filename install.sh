@@ -5,39 +5,195 @@
 #   ./install.sh VENV deps [EXTRAS]    torch, then pyproject.toml's dependencies (and those of
 #                                      EXTRAS, comma-separated: dev,aws)
 #   ./install.sh VENV project [-e]     the project itself (-e: editable), then Sockeye
-# TORCH_SPEC and TORCH_INDEX pick the torch build (default: the CPU wheel).
+#   ./install.sh VENV plan             prints the Python and the torch build that `deps` would
+#                                      take, and the pip arguments for torch; installs nothing
+#
+# Python: VENV's own when VENV exists. Otherwise $PYTHON, or else the first of python3,
+# python3.13, python3.12 and python3.11 that runs and is 3.11 or newer. Being on the PATH is not
+# enough: pyenv puts a shim there for every version it has, and a shim of a version that is not
+# selected refuses to run.
+#
+# torch: S2S_TORCH picks the build.
+#   cpu (default)  the CPU build. PyTorch's CPU index ($S2S_TORCH_CPU_INDEX, default below) is
+#                  added as an extra index when it answers within a few seconds: its
+#                  torch==X+cpu sorts above PyPI's torch==X. When it does not answer, torch comes
+#                  from PyPI, whose default Linux wheel is the CUDA build (several GB), with a
+#                  warning saying so.
+#   cuda           PyPI's default build: CUDA on Linux.
+#   none           neither torch nor Sockeye: enough to serve CTranslate2 exports (`s2s serve`),
+#                  not to train or to decode with Sockeye. CI's `make test-newest` uses it.
+# TORCH_INDEX=URL takes torch from that index alone (pip's --index-url), for example a CUDA
+# version of one's choosing: https://download.pytorch.org/whl/cu124. TORCH_SPEC is the
+# requirement (default torch==2.13.0). The Dockerfile passes both.
 set -eu
-VENV=$1
-STEP=$2
+VENV=${1:?usage: $0 VENV deps [EXTRAS] | $0 VENV project [-e] | $0 VENV plan}
+STEP=${2:-}
 OPTION=${3:-}
-PYTHON=${PYTHON:-python3.11}
+PYTHON=${PYTHON:-}
+S2S_TORCH=${S2S_TORCH:-cpu}
+S2S_TORCH_CPU_INDEX=${S2S_TORCH_CPU_INDEX:-https://download.pytorch.org/whl/cpu}
+# Seconds to wait for the CPU index; it answers in well under a second where it can be reached.
+S2S_TORCH_PROBE_S=${S2S_TORCH_PROBE_S:-5}
 TORCH_SPEC=${TORCH_SPEC:-torch==2.13.0}
 TORCH_INDEX=${TORCH_INDEX:-}
 # Sockeye's metadata pins torch<1.14 and numpy<2; 3.1.34 trains and translates on torch 2.x and
 # numpy 2 (the tests run there), so it is installed last, without its pins (--no-deps).
 SOCKEYE_SPEC=sockeye==3.1.34
 
-test -x "$VENV/bin/python" || "$PYTHON" -m venv "$VENV"
-PIP="$VENV/bin/pip"
+say() { echo "install.sh: $*"; }
+die() { echo "install.sh: error: $*" >&2; exit 1; }
+
+# Prints "EXECUTABLE VERSION" when $1 runs and is Python 3.11 or newer; fails otherwise, quietly.
+python_info() {
+    "$1" -c 'import sys; v = sys.version_info
+print(sys.executable, "%d.%d.%d" % v[:3]) if v >= (3, 11) else sys.exit(1)' 2>/dev/null
+}
+
+# Sets PY, the Python that creates VENV (or VENV's own), and says which it is and why.
+choose_python() {
+    if [ -x "$VENV/bin/python" ]; then
+        PY=$VENV/bin/python
+        info=$(python_info "$PY") || die "$VENV exists, but its Python does not run or is older than 3.11:" \
+            "remove $VENV (make clean) and install again"
+        say "Python ${info##* }: $VENV's own (PYTHON, and the search for one, apply only to a new $VENV)"
+        return
+    fi
+    if [ -n "$PYTHON" ]; then
+        info=$(python_info "$PYTHON") || die "PYTHON=$PYTHON does not run, or is older than 3.11." \
+            "Name one that runs and is 3.11 or newer: make install PYTHON=/path/to/python3.12"
+        PY=$PYTHON
+        say "Python ${info##* }: $PYTHON (${info% *}), from PYTHON"
+        return
+    fi
+    for candidate in python3 python3.13 python3.12 python3.11; do
+        if info=$(python_info "$candidate"); then
+            PY=$candidate
+            say "Python ${info##* }: $candidate (${info% *}), the first of python3, python3.13, python3.12" \
+                "and python3.11 that runs and is 3.11 or newer (PYTHON=/path/to/python picks another)"
+            return
+        fi
+    done
+    die "no Python 3.11 or newer: none of python3, python3.13, python3.12 and python3.11 on the PATH runs" \
+        "and is 3.11 or newer (a pyenv shim runs only for a selected version). Install one, with its venv" \
+        "module, or name one: make install PYTHON=/path/to/python3.12 (or: PYTHON=... ./install.sh ...)"
+}
+
+# Succeeds when the index's page for torch answers within S2S_TORCH_PROBE_S seconds; else prints why
+# not. pip's CA bundle (PIP_CERT) is trusted, as pip trusts it behind a TLS-intercepting proxy.
+probe_index() {
+    "$PY" - "$1" "$S2S_TORCH_PROBE_S" <<'PY'
+import os, ssl, sys, threading, urllib.request
+
+url, timeout = sys.argv[1].rstrip("/") + "/torch/", float(sys.argv[2])
+outcome = []
+
+def get():
+    try:
+        context = ssl.create_default_context(cafile=os.environ.get("PIP_CERT") or None)
+        urllib.request.urlopen(url, timeout=timeout, context=context).close()
+        outcome.append(None)
+    except Exception as e:
+        outcome.append(e)
+
+# A thread bounds the whole request: urlopen's timeout does not cover the name lookup.
+thread = threading.Thread(target=get, daemon=True)
+thread.start()
+thread.join(timeout)
+problem = outcome[0] if outcome else f"no answer within {timeout:g} s"
+if problem is not None:
+    print(problem)
+    sys.exit(1)
+PY
+}
+
+# Sets TORCH_ARGS (what follows `pip install`; empty for none) and says which build and why.
+choose_torch() {
+    TORCH_ARGS=
+    case "$S2S_TORCH" in
+    cpu|cuda|none) ;;
+    *) die "S2S_TORCH=$S2S_TORCH: expected cpu (the default), cuda or none" ;;
+    esac
+    if [ -n "$TORCH_INDEX" ]; then
+        [ "$S2S_TORCH" != none ] || die "S2S_TORCH=none installs no torch, but TORCH_INDEX=$TORCH_INDEX is set"
+        TORCH_ARGS="--index-url $TORCH_INDEX $TORCH_SPEC"
+        say "torch: $TORCH_SPEC from TORCH_INDEX=$TORCH_INDEX, and only from there"
+    elif [ "$S2S_TORCH" = none ]; then
+        say "torch: none (S2S_TORCH=none): neither torch nor Sockeye; CTranslate2 exports can be served," \
+            "nothing can be trained"
+        return
+    elif [ "$S2S_TORCH" = cuda ]; then
+        TORCH_ARGS=$TORCH_SPEC
+        say "torch: $TORCH_SPEC from PyPI (S2S_TORCH=cuda), whose default Linux build is the CUDA one." \
+            "For another CUDA version, TORCH_INDEX=https://download.pytorch.org/whl/cu124 (for example)"
+    elif why_not=$(probe_index "$S2S_TORCH_CPU_INDEX"); then
+        TORCH_ARGS="--extra-index-url $S2S_TORCH_CPU_INDEX $TORCH_SPEC"
+        say "torch: the CPU build of $TORCH_SPEC, from PyTorch's CPU index $S2S_TORCH_CPU_INDEX" \
+            "(the default without S2S_TORCH=cuda)"
+    else
+        TORCH_ARGS=$TORCH_SPEC
+        say "torch: WARNING: PyTorch's CPU index $S2S_TORCH_CPU_INDEX could not be reached ($why_not)."
+        say "torch: WARNING: $TORCH_SPEC comes from PyPI instead, whose default Linux build is the CUDA one" \
+            "(several GB of nvidia-* libraries), unless pip's own settings (find-links, an index) offer a CPU wheel."
+        say "torch: to choose, set TORCH_INDEX=<a CPU index this machine reaches>, or S2S_TORCH=cuda"
+    fi
+    say "torch: pip install $TORCH_ARGS"
+}
+
 case "$STEP" in
+plan)
+    choose_python
+    choose_torch
+    ;;
 deps)
-    if [ -n "$TORCH_INDEX" ]; then "$PIP" install -q --index-url "$TORCH_INDEX" "$TORCH_SPEC"
-    else "$PIP" install -q "$TORCH_SPEC"; fi
-    "$VENV/bin/python" - "$OPTION" > "$VENV/.s2s-requirements.txt" <<'PY'
-import sys, tomllib
+    choose_python
+    [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
+    choose_torch
+    if [ -n "$TORCH_ARGS" ]; then
+        # TORCH_ARGS is split into words on purpose (neither URLs nor requirements hold spaces), not globbed.
+        set -f
+        # shellcheck disable=SC2086
+        "$VENV/bin/pip" install -q $TORCH_ARGS
+        set +f
+    fi
+    "$VENV/bin/python" - "$OPTION" "$S2S_TORCH" > "$VENV/.s2s-requirements.txt" <<'PY'
+import re, sys, tomllib
+
 project = tomllib.load(open("pyproject.toml", "rb"))["project"]
 extras = [name for name in sys.argv[1].split(",") if name]
-print("\n".join(project["dependencies"] + [r for name in extras for r in project["optional-dependencies"][name]]))
+requirements = project["dependencies"] + [r for name in extras for r in project["optional-dependencies"][name]]
+if sys.argv[2] == "none":
+    requirements = [r for r in requirements if re.split(r"[^\w.-]", r, maxsplit=1)[0].lower() != "torch"]
+print("\n".join(requirements))
 PY
-    "$PIP" install -q -r "$VENV/.s2s-requirements.txt"
+    "$VENV/bin/pip" install -q -r "$VENV/.s2s-requirements.txt"
+    # Said last: imported before numpy is installed, torch warns that it cannot find it.
+    if [ -n "$TORCH_ARGS" ]; then
+        "$VENV/bin/python" - "$VENV" "$S2S_TORCH" "$TORCH_INDEX" <<'PY'
+import os, sys, torch
+
+venv, wanted, index = sys.argv[1:]
+cuda = torch.version.cuda
+print(f"install.sh: torch: installed {torch.__version__}, CUDA {cuda or 'none (the CPU build)'},"
+      f" at {os.path.dirname(torch.__file__)}")
+# A base image's torch, seen through --system-site-packages, is the base's choice; one in the venv is ours.
+inside = os.path.realpath(torch.__file__).startswith(os.path.realpath(venv) + os.sep)
+if cuda and wanted == "cpu" and not index and inside:
+    print(f"install.sh: torch: WARNING: this is a CUDA build, not the CPU one: {venv} already held it, or pip"
+          f" found no CPU wheel. To replace it, remove {venv} (make clean) and install again", file=sys.stderr)
+PY
+    fi
     ;;
 project)
-    if [ "$OPTION" = "-e" ]; then "$PIP" install -q --no-deps -e .; else "$PIP" install -q --no-deps .; fi
-    "$PIP" install -q --no-deps "$SOCKEYE_SPEC"
-    "$VENV/bin/python" -c "import sockeye, torch; print('sockeye', sockeye.__version__, 'torch', torch.__version__)"
+    if [ "$OPTION" = "-e" ]; then "$VENV/bin/pip" install -q --no-deps -e .; else "$VENV/bin/pip" install -q --no-deps .; fi
+    if [ "$S2S_TORCH" = none ]; then
+        "$VENV/bin/python" -c "import s2s_cli; print('install.sh: s2s installed without torch and Sockeye (S2S_TORCH=none)')"
+    else
+        "$VENV/bin/pip" install -q --no-deps "$SOCKEYE_SPEC"
+        "$VENV/bin/python" -c "import sockeye, torch; print('sockeye', sockeye.__version__, 'torch', torch.__version__)"
+    fi
     ;;
 *)
-    echo "usage: $0 VENV deps [EXTRAS] | $0 VENV project [-e]" >&2
+    echo "usage: $0 VENV deps [EXTRAS] | $0 VENV project [-e] | $0 VENV plan" >&2
     exit 2
     ;;
 esac

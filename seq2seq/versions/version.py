@@ -49,6 +49,16 @@ class Version:
         return self.info.get("review_test", {}).get("bleu")
 
     @property
+    def terms(self) -> dict:
+        """How it was trained to apply terms (`s2s prepare`'s annotation: method, ratio, counts) and its
+        term use rate on a terms test (`s2s publish --terms-test`); {"trained": False} for older versions."""
+        return self.info.get("terms", {"trained": False})
+
+    @property
+    def terms_trained(self) -> bool:
+        return bool(self.terms.get("trained"))
+
+    @property
     def model_dir(self) -> Path:
         return self.path / MODEL_DIR
 

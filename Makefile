@@ -24,7 +24,7 @@ WHEELS ?= /opt/wheels
 .PHONY: install install-dev chromium demo test test-newest newest-checks image image-test clean FORCE
 
 install: $(RUNTIME_STAMP)
-install-dev: $(DEV_STAMP) chromium
+install-dev: $(DEV_STAMP) chromium graphviz
 
 # Re-run only when pyproject.toml, install.sh or this Makefile changes, so a second install is instant.
 $(RUNTIME_STAMP): pyproject.toml Makefile install.sh

@@ -382,3 +382,21 @@ def term_use(sources: Sequence[str], outputs: Sequence[str], glossary: Glossary)
             total += count
             hits += min(count, _occurrences(output, target))
     return hits, total
+
+
+def with_placeholders(text: str, spans: Sequence[tuple[int, int, int]]) -> str:
+    """`text` with each (start, end, i) span replaced by ⟦i⟧, spaced as `to_model` spaces them: a
+    space against a word character or another placeholder, none against punctuation or space. Term
+    annotation (data_prep/term_annotation.py) writes training pairs with it, so the model sees its
+    placeholders at training exactly as at inference."""
+    out, pos, tail = [], 0, ""
+    for start, end, i in sorted(spans):
+        before = text[pos:start]
+        out.append(before)
+        tail = before[-1:] or tail
+        out.append((" " if tail == "⟧" or (tail and _is_word(tail)) else "") + PLACEHOLDERS[i])
+        tail, pos = "⟧", end
+        if pos < len(text) and _is_word(text[pos]):
+            out.append(" ")
+    out.append(text[pos:])
+    return "".join(out)

@@ -12,76 +12,33 @@ The stages stream, so memory stays flat whatever the corpus size, except for the
    dropping pairs too long for Sockeye (so that Sockeye never drops one silently; the
    translator splits long test sentences instead);
 6. Sockeye binarizes the training data.
+
+Stages 2 to 4 are in pool.py, the encoding and binarizing of 5 and 6 in binarize.py; this module
+runs them and writes the manifest.
 """
 import contextlib
 import hashlib
 import json
 import logging
-import os
-import random
 import tempfile
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
-from itertools import islice
 from pathlib import Path
 from typing import Iterator
 
-from tqdm import tqdm
-
 from data_prep import atomic
-from data_prep.clean import DUPLICATE, EMPTY, drop_reason, normalize, text_hash
+from data_prep.binarize import encode_split, run_sockeye_prepare
+from data_prep.clean import EMPTY, normalize
 from data_prep.corpus import BAD_LINE_POLICIES, FAIL, CorpusSpec, data_set_name, file_sha256, read_corpus
+from data_prep.counts import Counts
 from data_prep.errors import S2SError
+from data_prep.pool import clean_into_pool, draw_held_out, split_pool
+from data_prep.prepared_dir import SPLITS, PreparedDir
 from data_prep.report import length_stats, plot_lengths
-from data_prep.sockeye_logging import restored_logging
-from data_prep.subwords import JOINT_MODEL, SIDE_MODELS, GivenSubwords, SubwordConfig, SubwordPair, train_subwords
+from data_prep.subwords import GivenSubwords, SubwordConfig, train_subwords
 
 logger = logging.getLogger(__name__)
-
-SPLITS = ("train", "dev", "test")
-# Drop reasons decided after cleaning.
-HELD_OUT = "held_out_as_dev_or_test"
-LEAKED = "source_in_dev_or_test"
-TOO_MANY_SUBWORDS = "too_many_subwords"
-_CHUNK = 10_000  # lines encoded per SentencePiece batch
-SHARD_SIZE = 50_000  # pairs per Sockeye shard
-
-
-@dataclass(frozen=True)
-class PreparedDir:
-    """The layout of a prepared directory: the one place that names its files."""
-    root: Path
-
-    @property
-    def manifest(self) -> Path:
-        return self.root / "manifest.json"
-
-    @property
-    def lengths_plot(self) -> Path:
-        return self.root / "lengths.png"
-
-    @property
-    def sockeye_data(self) -> Path:
-        return self.root / "sockeye"
-
-    @property
-    def subword_files(self) -> list[Path]:
-        return [p for p in (self.root / JOINT_MODEL, *(self.root / f for f in SIDE_MODELS.values())) if p.is_file()]
-
-    def text(self, split: str, side: str, subwords: bool = False) -> Path:
-        """Cleaned text of a split and side ("source" or "target"); `subwords`: encoded."""
-        return self.root / f"{split}.{side}{'.sp' if subwords else ''}"
-
-    def test_split(self) -> tuple[Path, Path, str]:
-        """The cleaned test split's source and target files, and the name it is reported under."""
-        name = self.read_manifest()["splits"]["test"]["name"]
-        return self.text("test", "source"), self.text("test", "target"), name
-
-    def read_manifest(self) -> dict:
-        if not self.manifest.is_file():
-            raise S2SError(f"{self.root}: not a prepared directory (no manifest.json); run `s2s prepare` first")
-        return json.loads(self.manifest.read_text(encoding="utf-8"))
 
 
 @dataclass(frozen=True)
@@ -103,20 +60,6 @@ class PrepareConfig:
     on_bad_line: str = FAIL
     dry_run: bool = False
     force: bool = False
-
-
-@dataclass
-class Counts:
-    read: int = 0
-    kept: int = 0
-    dropped: Counter = field(default_factory=Counter)
-
-    def drop(self, reason: str) -> None:
-        self.kept -= 1
-        self.dropped[reason] += 1
-
-    def as_dict(self) -> dict:
-        return {"read": self.read, "kept": self.kept, "dropped": dict(sorted(self.dropped.items()))}
 
 
 def _check(config: PrepareConfig) -> None:
@@ -154,11 +97,14 @@ def prepare(config: PrepareConfig) -> dict:
             _write_given_split(config, spec, out, split, splits[split])
         corpora = {spec.name: Counts() for spec in config.corpora}
         pool = tmp / "pool.tsv"
-        pool_size = _clean_into_pool(config, pool, corpora)
+        pool_size = clean_into_pool(config.corpora, config.source_lang, config.target_lang, config.on_bad_line,
+                                    pool, corpora)
         if pool_size == 0:
             _require_pairs(corpora)
-        held_out = _draw_held_out(config, pool, pool_size, out, [s for s in ("dev", "test") if s not in given], splits)
-        _split_pool(config, pool, out, held_out, corpora, given)
+        to_draw = {split: size for split, size in (("dev", config.dev_size), ("test", config.test_size))
+                   if split not in given}
+        held_out = draw_held_out(pool, pool_size, out, to_draw, config.seed, splits)
+        split_pool(pool, out, held_out, corpora, given)
         pool.unlink()
         _require_pairs({**corpora, "dev": splits["dev"], "test": splits["test"]})
         if config.dry_run:
@@ -172,10 +118,10 @@ def prepare(config: PrepareConfig) -> dict:
                         config.subwords.vocab_size, "joint" if config.subwords.joint else "one model per side")
             subwords = train_subwords(out.text("train", "source"), out.text("train", "target"), tmp, config.subwords)
         repeats = [spec.repeat for spec in config.corpora]
-        lengths = {split: _encode_split(subwords, out, split, config.max_seq_len, splits[split], corpora, repeats)
+        lengths = {split: encode_split(subwords, out, split, config.max_seq_len, splits[split], corpora, repeats)
                    for split in ("train", "dev")}
         _require_pairs({**corpora, "dev": splits["dev"], "test": splits["test"]})
-        _run_sockeye_prepare(out, subwords, config.max_seq_len, config.subwords_from)
+        run_sockeye_prepare(out, subwords, config.max_seq_len, config.subwords_from)
         for side in ("source", "target"):
             out.text("train", side).unlink()
             out.text("train", side, subwords=True).unlink()
@@ -210,110 +156,7 @@ def _write_given_split(config: PrepareConfig, spec: CorpusSpec, out: PreparedDir
             counts.kept += 1
             fs.write(src + "\n")
             ft.write(trg + "\n")
-    _add_skipped(counts, skipped_on_read)
-
-
-def _add_skipped(counts: Counts, skipped_on_read: Counter) -> None:
-    """Pairs skipped while reading (bad UTF-8, a TMX unit missing a language) were read, then dropped."""
-    counts.read += sum(skipped_on_read.values())
-    counts.dropped.update(skipped_on_read)
-
-
-def _clean_into_pool(config: PrepareConfig, pool: Path, corpora: dict[str, Counts]) -> int:
-    """Cleans every training corpus into one file of `corpus-index<TAB>source<TAB>target` lines."""
-    seen: set[int] = set()
-    size = 0
-    with open(pool, "w", encoding="utf-8") as f, \
-            tqdm(desc="cleaning", unit=" pairs", unit_scale=True, disable=None) as bar:
-        for index, spec in enumerate(config.corpora):
-            counts = corpora[spec.name]
-            skipped_on_read = Counter()
-            for src, trg in read_corpus(spec, config.source_lang, config.target_lang, config.on_bad_line,
-                                        skipped_on_read):
-                bar.update()
-                counts.read += 1
-                src, trg = normalize(src, spec.clean), normalize(trg, spec.clean)
-                reason = drop_reason(src, trg, spec.clean)
-                if reason is None:
-                    # Every kept pair is remembered, so a later corpus can drop its repeats even
-                    # when this one keeps its own.
-                    key = text_hash(src, trg)
-                    if spec.clean.dedupe and key in seen:
-                        reason = DUPLICATE
-                    seen.add(key)
-                if reason is not None:
-                    counts.dropped[reason] += 1
-                    continue
-                counts.kept += 1
-                size += 1
-                f.write(f"{index}\t{src}\t{trg}\n")
-            _add_skipped(counts, skipped_on_read)
-    return size
-
-
-def _pool_lines(pool: Path) -> Iterator[tuple[int, str, str]]:
-    with open(pool, encoding="utf-8") as f:
-        for line in f:
-            index, src, trg = line.rstrip("\n").split("\t")
-            yield int(index), src, trg
-
-
-def _draw_held_out(config: PrepareConfig, pool: Path, pool_size: int, out: PreparedDir, splits_to_draw: list[str],
-                   counts: dict[str, Counts]) -> set[int]:
-    """Draws the missing dev/test sets from the pool (seeded); returns their pool line numbers."""
-    sizes = {"dev": config.dev_size, "test": config.test_size}
-    wanted = sum(sizes[s] for s in splits_to_draw)
-    if not splits_to_draw:
-        return set()
-    if wanted > pool_size // 5:
-        raise S2SError(f"the corpora have {pool_size} clean pairs, too few to draw {wanted} for "
-                       f"{' and '.join(splits_to_draw)} and still train; give them, or smaller sizes")
-    drawn = random.Random(config.seed).sample(range(pool_size), wanted)
-    assignment, start = {}, 0
-    for split in splits_to_draw:
-        assignment.update({line: split for line in drawn[start:start + sizes[split]]})
-        start += sizes[split]
-    files = {split: (open(out.text(split, "source"), "w", encoding="utf-8"),
-                     open(out.text(split, "target"), "w", encoding="utf-8")) for split in splits_to_draw}
-    try:
-        for line_no, (_, src, trg) in enumerate(_pool_lines(pool)):
-            split = assignment.get(line_no)
-            if split:
-                files[split][0].write(src + "\n")
-                files[split][1].write(trg + "\n")
-                counts[split].read += 1
-                counts[split].kept += 1
-    finally:
-        for fs, ft in files.values():
-            fs.close()
-            ft.close()
-    return set(assignment)
-
-
-def _split_pool(config: PrepareConfig, pool: Path, out: PreparedDir, held_out: set[int],
-                corpora: dict[str, Counts], given: dict[str, CorpusSpec]) -> None:
-    """Writes the training split, without held-out pairs or pairs whose source is in dev or test."""
-    leaked_sources = set()
-    for split in ("dev", "test"):
-        # A given test set is not normalised; training sources are.
-        clean = given[split].clean if split in given else None
-        with open(out.text(split, "source"), encoding="utf-8") as f:
-            leaked_sources.update(text_hash(normalize(line.rstrip("\n"), clean) if clean else line.rstrip("\n"))
-                                  for line in f)
-    names = [spec.name for spec in config.corpora]
-    with open(out.text("train", "source"), "w", encoding="utf-8") as fs, \
-            open(out.text("train", "target"), "w", encoding="utf-8") as ft, \
-            open(out.root / "train.corpus", "w", encoding="utf-8") as fc:
-        for line_no, (index, src, trg) in enumerate(_pool_lines(pool)):
-            if line_no in held_out:
-                corpora[names[index]].drop(HELD_OUT)
-                continue
-            if text_hash(src) in leaked_sources:
-                corpora[names[index]].drop(LEAKED)
-                continue
-            fs.write(src + "\n")
-            ft.write(trg + "\n")
-            fc.write(f"{index}\n")
+    counts.add_skipped(skipped_on_read)
 
 
 def _require_pairs(counts_by_name: dict[str, Counts]) -> None:
@@ -321,85 +164,6 @@ def _require_pairs(counts_by_name: dict[str, Counts]) -> None:
         if counts.kept <= 0:
             raise S2SError(f"{name}: no sentence pair is left after cleaning (read {counts.read}, dropped "
                            f"{dict(counts.dropped)}); check the input files and cleaning settings")
-
-
-def _encode_split(subwords: SubwordPair, out: PreparedDir, split: str, max_seq_len: int, counts: Counts,
-                  corpora: dict[str, Counts], repeats: list[int]) -> dict[str, Counter]:
-    """Encodes a split on all cores; drops (and counts) pairs longer than max_seq_len subwords, and
-    writes each training pair as many times as its corpus's `repeats`. Returns the histogram of kept
-    pairs' subword lengths per side."""
-    plain = [out.text(split, side) for side in ("source", "target")]
-    corpus_file = out.root / "train.corpus"
-    names = list(corpora)
-    lengths = {"source": Counter(), "target": Counter()}
-    kept_plain = [p.with_suffix(p.suffix + ".kept") for p in plain]
-    with open(plain[0], encoding="utf-8") as fs, open(plain[1], encoding="utf-8") as ft, \
-            (open(corpus_file, encoding="utf-8") if split == "train" else contextlib.nullcontext()) as fc, \
-            open(out.text(split, "source", True), "w", encoding="utf-8") as es, \
-            open(out.text(split, "target", True), "w", encoding="utf-8") as et, \
-            open(kept_plain[0], "w", encoding="utf-8") as ks, open(kept_plain[1], "w", encoding="utf-8") as kt, \
-            tqdm(desc=f"encoding {split}", unit=" pairs", unit_scale=True, disable=None) as bar:
-        while True:
-            src_chunk = [line.rstrip("\n") for line in islice(fs, _CHUNK)]
-            if not src_chunk:
-                break
-            trg_chunk = [line.rstrip("\n") for line in islice(ft, len(src_chunk))]
-            corpus_chunk = [int(line) for line in islice(fc, len(src_chunk))] if fc else []
-            for i, (src_pieces, trg_pieces) in enumerate(zip(subwords.source.encode_batch(src_chunk),
-                                                             subwords.target.encode_batch(trg_chunk))):
-                if max(len(src_pieces), len(trg_pieces)) > max_seq_len:
-                    if corpus_chunk:
-                        corpora[names[corpus_chunk[i]]].drop(TOO_MANY_SUBWORDS)
-                    else:
-                        counts.drop(TOO_MANY_SUBWORDS)
-                    continue
-                lengths["source"][len(src_pieces)] += 1
-                lengths["target"][len(trg_pieces)] += 1
-                # Repeated here, after cleaning and leak removal, so that a repeat is never
-                # dropped as a duplicate nor counted as a pair of its own.
-                copies = repeats[corpus_chunk[i]] if corpus_chunk else 1
-                es.write((" ".join(src_pieces) + "\n") * copies)
-                et.write((" ".join(trg_pieces) + "\n") * copies)
-                ks.write(src_chunk[i] + "\n")
-                kt.write(trg_chunk[i] + "\n")
-            bar.update(len(src_chunk))
-    for kept, original in zip(kept_plain, plain):
-        kept.replace(original)
-    if split == "train":
-        corpus_file.unlink()
-    return lengths
-
-
-def _run_sockeye_prepare(out: PreparedDir, subwords: SubwordPair, max_seq_len: int,
-                         given: GivenSubwords | None = None) -> None:
-    from sockeye import arguments, prepare_data  # imported late: it pulls in torch
-
-    written = []
-    if given is None:
-        for side, model in (("source", subwords.source), ("target", subwords.target)):
-            path = out.root / f"vocab.{side}.json"
-            path.write_text(json.dumps(model.sockeye_vocab(), ensure_ascii=False), encoding="utf-8")
-            written.append(path)
-    # Given subwords come with the model's own vocabularies, which its weights are indexed by.
-    vocab_files = [given.source_vocab, given.target_vocab] if given else written
-    parser = arguments.ConfigArgumentParser()
-    arguments.add_prepare_data_cli_args(parser)
-    args = parser.parse_args([
-        "--source", str(out.text("train", "source", True)),
-        "--target", str(out.text("train", "target", True)),
-        "--output", str(out.sockeye_data),
-        "--max-seq-len", f"{max_seq_len}:{max_seq_len}",
-        "--source-vocab", str(vocab_files[0]), "--target-vocab", str(vocab_files[1]),
-        "--max-processes", str(os.cpu_count() or 1),
-        # Shards are binarized in parallel, one per process; their fixed size bounds memory.
-        "--num-samples-per-shard", str(SHARD_SIZE),
-        "--quiet",
-        *(["--shared-vocab"] if subwords.joint else []),
-    ])
-    with restored_logging():
-        prepare_data.prepare_data(args)
-    for path in written:
-        path.unlink()
 
 
 def _manifest(config: PrepareConfig, corpora: dict[str, Counts], splits: dict[str, Counts],

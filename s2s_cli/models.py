@@ -55,7 +55,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 
 
 def cmd_publish(args: argparse.Namespace) -> None:
-    from data_prep.prepare import PreparedDir
+    from data_prep.prepared_dir import PreparedDir
     from seq2seq.versions.release import release
     from seq2seq.versions.run_dir import RunDir
 

@@ -64,7 +64,7 @@ def test_the_export_splits_the_reviewed_pairs_into_corrections_and_a_review_test
 def test_the_finetuning_data_reuses_the_parents_subwords_and_repeats_the_corrections(loop):
     from sockeye.data_io import DataConfig
 
-    from data_prep.prepare import PreparedDir
+    from data_prep.prepared_dir import PreparedDir
 
     _, paths, result = loop
     prepared = PreparedDir(paths.prepared)

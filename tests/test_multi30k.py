@@ -2,7 +2,8 @@
 import pytest
 
 from data_prep.corpus import CorpusSpec
-from data_prep.prepare import PrepareConfig, PreparedDir, prepare
+from data_prep.prepare import PrepareConfig, prepare
+from data_prep.prepared_dir import PreparedDir
 from seq2seq.training.train import TrainConfig, train
 from tests.conftest import MULTI30K
 

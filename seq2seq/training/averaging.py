@@ -3,7 +3,7 @@ import logging
 import tempfile
 from pathlib import Path
 
-from data_prep.prepare import PreparedDir
+from data_prep.prepared_dir import PreparedDir
 from seq2seq.engines.translator import Translator
 from seq2seq.versions.evaluate import evaluate
 from seq2seq.versions.run_dir import RunDir

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from data_prep.corpus import file_sha256
 from data_prep.errors import S2SError
-from data_prep.prepare import PreparedDir
+from data_prep.prepared_dir import PreparedDir
 from data_prep.subwords import SubwordPair
 from seq2seq.training.presets import AUTO, FINETUNE, PresetChoice, get_preset
 from seq2seq.versions.lineage import PARAMS, SOURCE_VOCAB, TARGET_VOCAB, check_test_set, scored_test_set

@@ -23,7 +23,8 @@ from pathlib import Path
 
 from data_prep.corpus import CorpusSpec
 from data_prep.errors import S2SError
-from data_prep.prepare import PrepareConfig, PreparedDir, prepare
+from data_prep.prepare import PrepareConfig, prepare
+from data_prep.prepared_dir import PreparedDir
 from data_prep.subwords import SubwordConfig
 from seq2seq.training.hyperparameters import Hyperparameters, parse_hyperparameters
 from seq2seq.training.launch import Cluster, processes_per_host, train_on

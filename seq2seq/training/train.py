@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from data_prep.errors import S2SError, disk_full
-from data_prep.prepare import PreparedDir
+from data_prep.prepared_dir import PreparedDir
 from data_prep.sockeye_logging import restored_logging
 from data_prep.subwords import SubwordPair, Subwords
 from seq2seq.training.curve import plot_training_curve

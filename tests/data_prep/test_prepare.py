@@ -7,10 +7,13 @@ import time
 
 import pytest
 
+from data_prep.binarize import TOO_MANY_SUBWORDS
 from data_prep.clean import CleanConfig
 from data_prep.corpus import SKIP, CorpusSpec
 from data_prep.errors import S2SError
-from data_prep.prepare import HELD_OUT, LEAKED, TOO_MANY_SUBWORDS, PreparedDir, PrepareConfig, prepare
+from data_prep.pool import HELD_OUT, LEAKED
+from data_prep.prepare import PrepareConfig, prepare
+from data_prep.prepared_dir import PreparedDir
 from data_prep.subwords import SubwordConfig
 from tests.conftest import REPO, run_s2s
 

@@ -8,7 +8,8 @@ import pytest
 
 from data_prep.config_file import load_prepare_config
 from data_prep.errors import S2SError
-from data_prep.prepare import PreparedDir, prepare
+from data_prep.prepare import prepare
+from data_prep.prepared_dir import PreparedDir
 from seq2seq.training.finetune import Parent
 from seq2seq.training.presets import FINETUNE
 from seq2seq.training.train import TrainConfig, train

@@ -56,7 +56,7 @@ def test_a_broken_resource_config_is_named(tmp_path):
 def test_gpus_train_in_bfloat16_where_supported(monkeypatch, tmp_path):
     import torch
 
-    from data_prep.prepare import PreparedDir
+    from data_prep.prepared_dir import PreparedDir
     from seq2seq.training.train import sockeye_arguments
     from seq2seq.versions.run_dir import RunDir
 

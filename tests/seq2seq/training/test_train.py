@@ -53,7 +53,7 @@ def test_training_needs_a_prepared_directory(tmp_path):
 
 
 def test_early_stopping_watches_validation_bleu(tmp_path):
-    from data_prep.prepare import PreparedDir
+    from data_prep.prepared_dir import PreparedDir
     from seq2seq.training.train import sockeye_arguments
     from seq2seq.versions.run_dir import RunDir
 

@@ -22,6 +22,7 @@ from serve.request_checks import (ApiError, check_texts, json_body, optional_fie
                                   serve_config, text_body)
 from serve.review_routes import register_review
 from serve.served_version import ServedVersion, TextResult, TranslationTimeout
+from serve.terminology import GlossaryCache, TermRequest, glossary_pair, term_request
 
 logger = logging.getLogger(__name__)
 
@@ -52,16 +53,29 @@ def _options(body: dict) -> tuple[DecodeOptions, bool]:
 
 
 def _translate(texts: list[str], source: str | None, target: str | None, version_id: str | None,
-               options: DecodeOptions = DecodeOptions()) -> tuple[list[TextResult], ServedVersion]:
-    served = _registry().resolve(source, target, version_id)
+               options: DecodeOptions = DecodeOptions(),
+               terms: TermRequest | None = None) -> tuple[list[TextResult], ServedVersion]:
+    registry = _registry()
+    served = registry.resolve(source, target, version_id)
     g.version = served.version.id
     g.items = len(texts)
-    return served.translate(texts, options, current_app.extensions["s2s.cache"], serve_config().request_timeout_s), served
+    glossary = None
+    if terms is not None:
+        glossaries = registry.glossaries
+        glossary = current_app.extensions["s2s.glossaries"].compiled(terms, served.version, glossaries.served,
+                                                                     glossaries.problems)
+    return served.translate(texts, options, current_app.extensions["s2s.cache"], serve_config().request_timeout_s,
+                            glossary), served
+
+
+def _terms_answer(terms) -> list[dict]:
+    return [{"source": term.source, "target": term.target} for term in terms]
 
 
 def _own_format(body: dict, pair_required: bool):
     """This project's request: {"q": text or [texts], "source", "target", "version", "beam_size",
-    "alternatives", "scores"}; answered with translations, the version and its BLEU."""
+    "alternatives", "scores", "glossary", "terminology"}; answered with translations, the version and its
+    BLEU, and with a glossary, the terms applied and missed in each text."""
     q = body.get("q")
     if q is None:
         raise ApiError(400, "missing field 'q': the text, or a list of texts, to translate")
@@ -72,13 +86,17 @@ def _own_format(body: dict, pair_required: bool):
         if (pair_required or source or target) and not value:
             raise ApiError(400, f"missing field '{field}': the {field} language code, e.g. \"en\"")
     options, with_scores = _options(body)
-    results, served = _translate(texts, source, target, version_id, options)
+    terms = term_request(body, serve_config().max_glossary_entries)
+    results, served = _translate(texts, source, target, version_id, options, terms)
     answer = {"translations": [r.translation for r in results], "version": served.version.id,
               "bleu": served.version.bleu}
     if options.nbest > 1:
         answer["alternatives"] = [r.alternatives for r in results]
     if with_scores:
         answer["scores"] = [r.score for r in results]
+    if terms is not None:
+        answer["applied_terms"] = [_terms_answer(r.applied) for r in results]
+        answer["missed_terms"] = [_terms_answer(r.missed) for r in results]
     return jsonify(answer)
 
 
@@ -96,14 +114,22 @@ def models():
     snapshot = registry.snapshot
     defaults = {"-".join(pair): v.id for pair, v in snapshot.defaults().items()}
     engines = registry.engines
+    glossaries = registry.glossaries
+    pairs = sorted({v.pair for v in snapshot.versions})
     return jsonify(
         models=[{"id": v.id, "source": v.pair[0], "target": v.pair[1], "bleu": v.bleu,
                  "chrf": v.info["test"]["chrf"], "scores": v.scores, "test_set": v.info["test"]["name"],
-                 "review_bleu": v.review_bleu,
+                 "review_bleu": v.review_bleu, "terms": v.terms,
                  "created": v.info["created"], "default": defaults.get("-".join(v.pair)) == v.id,
                  "loaded": v.id in engines, **({"engine": engines[v.id]} if v.id in engines else {})}
                 for v in snapshot.versions],
-        defaults=defaults, refused=registry.refused)
+        defaults=defaults, refused=registry.refused,
+        # Each glossary with the served language pairs it applies to (its own, or theirs but for regions).
+        glossaries=[{"name": gl.name, "languages": list(gl.languages), "directionality": gl.directionality,
+                     "entry_count": gl.entry_count, "sha256": gl.sha256, "imported": gl.imported,
+                     "pairs": ["-".join(pair) for pair in pairs if glossary_pair(gl, pair)]}
+                    for gl in glossaries.served.values()],
+        refused_glossaries=glossaries.problems)
 
 
 @sagemaker.get("/ping")
@@ -253,6 +279,7 @@ def create_app(config: ServeConfig, workers: int = 1) -> Flask:
     app.extensions["s2s.keys"] = load_keys(config.api_keys) if config.api_keys else None
     app.extensions["s2s.limiter"] = RateLimiter()
     app.extensions["s2s.cache"] = LruCache(config.cache_size)
+    app.extensions["s2s.glossaries"] = GlossaryCache()
     app.extensions["s2s.workers"] = workers
     app.extensions["s2s.registry"] = Registry(config)
     for blueprint in (api, sagemaker, operations):

@@ -13,6 +13,9 @@ class LruCache:
         self._entries: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
 
+    def __len__(self) -> int:
+        return len(self._entries)
+
     def get(self, key: Hashable):
         if not self.size:
             return None

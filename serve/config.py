@@ -31,6 +31,8 @@ class ServeConfig:
     max_items: int = 1000
     max_item_chars: int = 10_000
     max_beam_size: int = 10
+    # Entries of a request's inline "glossary"; larger glossaries are imported (s2s terms import) and named.
+    max_glossary_entries: int = 1000
     batching: BatchConfig = field(default_factory=BatchConfig)
     # A request still waiting for its translations after this many seconds gets a 503.
     request_timeout_s: float = 60.0
@@ -77,7 +79,7 @@ class ServeConfig:
             raise S2SError(f"--review-sample must be between 0 (off) and 1, not {self.review_sample}")
         if self.review_sample and not self.review_db:
             raise S2SError("--review-sample needs --review-db: the file that sampled requests are queued in")
-        for name in ("max_payload_bytes", "max_items", "max_item_chars", "max_beam_size"):
+        for name in ("max_payload_bytes", "max_items", "max_item_chars", "max_beam_size", "max_glossary_entries"):
             if getattr(self, name) < 1:
                 raise S2SError(f"{name} must be at least 1, not {getattr(self, name)}")
 

@@ -2,15 +2,18 @@
 
 The snapshot is replaced whole, so a request sees either the old store or the new one, and a
 request in flight keeps the ServedVersion it started with. A version is served only after
-every file matched its sha256; one that fails is refused, logged, and never served.
+every file matched its sha256; one that fails is refused, logged, and never served. The store's
+named glossaries (STORE/glossaries) are reloaded the same way, as a whole set.
 """
 import ctypes
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from data_prep.errors import S2SError
+from seq2seq.versions.glossaries import Glossary, GlossaryNotFound, GlossaryStore
 from seq2seq.versions.store import ModelStore, StoreSnapshot
 from seq2seq.versions.version import Version, VersionNotFound
 from serve import observability
@@ -36,6 +39,12 @@ def _return_freed_memory() -> None:
         pass
 
 
+@dataclass(frozen=True)
+class GlossarySet:
+    served: dict[str, Glossary]  # by name
+    problems: dict[str, str]  # name -> why it is not served (a damaged file)
+
+
 class Registry:
     def __init__(self, config: ServeConfig):
         self.config = config
@@ -50,6 +59,9 @@ class Registry:
         self._last_used: dict[str, float] = {}
         self._snapshot: StoreSnapshot = self.store.snapshot([])
         self._signature: tuple | None = None
+        self.glossary_store = GlossaryStore(config.store)
+        self._glossaries = GlossarySet({}, {})
+        self._glossary_signature: tuple | None = None
         self._load_lock = threading.Lock()
         self._refresh_lock = threading.Lock()
         self.refresh()
@@ -73,6 +85,38 @@ class Registry:
     @property
     def refused(self) -> dict[str, str]:
         return {name: reason for name, (_, reason) in self._refused.copy().items()}
+
+    @property
+    def glossaries(self) -> GlossarySet:
+        """The named glossaries served now; the set is replaced whole, never changed."""
+        return self._glossaries
+
+    def _refresh_glossaries(self) -> bool:
+        # The signature is taken before reading, so a glossary written meanwhile is read on the next round.
+        try:
+            signature = self.glossary_store.signature()
+            if signature == self._glossary_signature:
+                return False
+            glossaries, problems = {}, {}
+            for name in self.glossary_store.names():
+                try:
+                    glossaries[name] = self.glossary_store.get(name)
+                except GlossaryNotFound:
+                    continue  # deleted since it was listed
+                except S2SError as e:
+                    logger.error("not serving glossary %s: %s", name, e)
+                    problems[name] = str(e)
+        except OSError as e:
+            # An unreadable glossaries folder must not keep the versions from being served.
+            logger.error("cannot read the glossaries in %s (%s); serving the previous ones", self.glossary_store.root,
+                         e)
+            return False
+        previous, self._glossaries = self._glossaries, GlossarySet(glossaries, problems)
+        self._glossary_signature = signature
+        if previous.served or glossaries:
+            logger.info("glossaries: %s", ", ".join(f"{g.name} ({g.entry_count} entries)"
+                                                    for g in glossaries.values()) or "none")
+        return True
 
     def _store_signature(self) -> tuple:
         entries = []
@@ -108,11 +152,12 @@ class Registry:
         return versions
 
     def refresh(self) -> bool:
-        """Re-reads the store if anything changed; True if the snapshot was replaced."""
+        """Re-reads the store if anything changed; True if the snapshot or the glossaries were replaced."""
         with self._refresh_lock:
+            glossaries_changed = self._refresh_glossaries()
             signature = self._store_signature()
             if signature == self._signature:
-                return False
+                return glossaries_changed
             versions = self._checked_versions()
             snapshot = self.store.snapshot(versions)
             while self.config.preload and (failed := self._load_defaults(snapshot)):

@@ -1,15 +1,18 @@
 """A version in memory: its model, its batcher, and the path from texts to translations."""
 import concurrent.futures
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from data_prep.errors import S2SError
+# _occurrences is the whole-token test from_model judges a sentence by; here it judges a whole text.
+from data_prep.terms import Glossary, Term, from_model, mark, to_model
+from data_prep.terms import _occurrences as occurrences
 from seq2seq.engines.choice import open_translator
 from seq2seq.engines.translator import DecodeConfig, DecodeOptions, Hypotheses
 from seq2seq.versions.version import Version
 from serve.batcher import Batcher
 from serve.cache import LruCache
 from serve.config import BatchConfig
-from serve.segment import segment
+from serve.segment import Segmented, segment
 
 WARM_UP = "Hello."
 
@@ -25,6 +28,10 @@ class TextResult:
     alternatives: list[str]
     # Mean of Sockeye's score over the text's sentences (lower is better); 0.0 for an empty text.
     score: float
+    # With a glossary: its terms matched in the text whose target is in the translation, and those whose
+    # target is not, each once, in order of appearance.
+    applied: tuple[Term, ...] = ()
+    missed: tuple[Term, ...] = ()
 
 
 class ServedVersion:
@@ -45,12 +52,57 @@ class ServedVersion:
         return (len(sentence) >= self._max_input_length
                 and len(self.translator.subwords.source.encode(sentence).split()) > self._max_input_length)
 
-    def translate(self, texts: list[str], options: DecodeOptions, cache: LruCache,
-                  timeout_s: float) -> list[TextResult]:
+    def translate(self, texts: list[str], options: DecodeOptions, cache: LruCache, timeout_s: float,
+                  glossary: Glossary | None = None) -> list[TextResult]:
         """Splits each text into sentences, translates those not cached through the batcher,
-        and rebuilds each text around its translated sentences."""
+        and rebuilds each text around its translated sentences; with a glossary, applies its terms."""
+        if glossary is not None:
+            return self._translate_with_terms(texts, options, cache, timeout_s, glossary)
         segmented = [segment(text, self.version.pair[0], self._too_long) for text in texts]
-        sentences = [s for seg in segmented for s in seg.sentences]
+        hypotheses = self._hypotheses([s for seg in segmented for s in seg.sentences], options, cache, timeout_s)
+        results, start = [], 0
+        for seg in segmented:
+            mine = hypotheses[start:start + len(seg.sentences)]
+            start += len(seg.sentences)
+            results.append(_result(seg, [h.translations for h in mine], [h.scores[0] for h in mine], options))
+        return results
+
+    def _translate_with_terms(self, texts: list[str], options: DecodeOptions, cache: LruCache, timeout_s: float,
+                              glossary: Glossary) -> list[TextResult]:
+        """Terms are marked in the whole text before it is split, so that no term is split across sentences;
+        the model translates each sentence with placeholders for its terms (which is also the cache key, so
+        the cache holds for every glossary), and the placeholders are filled after decoding."""
+        marked = [mark(text, glossary.find(text)) for text in texts]
+        segmented = [segment(m.text, self.version.pair[0], self._too_long if not m.terms else
+                             (lambda sentence, m=m: self._too_long(to_model(sentence, m)[0]))) for m in marked]
+        inputs = [[to_model(sentence, m) for sentence in seg.sentences] for m, seg in zip(marked, segmented)]
+        hypotheses = self._hypotheses([model_input for text in inputs for model_input, _ in text], options, cache,
+                                      timeout_s)
+        results, start = [], 0
+        for seg, text in zip(segmented, inputs):
+            mine = hypotheses[start:start + len(text)]
+            start += len(text)
+            matched: dict[tuple[str, str], Term] = {}
+            applied: set[tuple[str, str]] = set()
+            translations = []
+            for h, (_, slots) in zip(mine, text):
+                filled = [from_model(translation, slots) for translation in h.translations]
+                translations.append([out for out, _, _ in filled])
+                _, hits, misses = filled[0]
+                for term in hits + misses:
+                    matched.setdefault((term.source, term.target), term)
+                applied.update((term.source, term.target) for term in hits)
+            result = _result(seg, translations, [h.scores[0] for h in mine], options)
+            # Judged on the whole translation: a term missed in one sentence may be in another's translation.
+            present = [key in applied or occurrences(result.translation, key[1]) > 0 for key in matched]
+            terms = list(matched.values())
+            results.append(replace(result, applied=tuple(t for t, p in zip(terms, present) if p),
+                                   missed=tuple(t for t, p in zip(terms, present) if not p)))
+        return results
+
+    def _hypotheses(self, sentences: list[str], options: DecodeOptions, cache: LruCache,
+                    timeout_s: float) -> list[Hypotheses]:
+        """Each sentence's hypotheses, from the cache or else the batcher."""
         keys = [(self.version.id, options, s) for s in sentences]
         hypotheses: list[Hypotheses | None] = [cache.get(key) for key in keys]
         todo = [i for i, h in enumerate(hypotheses) if h is None]
@@ -64,15 +116,14 @@ class ServedVersion:
         for i, future in zip(todo, futures):
             hypotheses[i] = future.result()
             cache.put(keys[i], hypotheses[i])
-        results, start = [], 0
-        for seg in segmented:
-            mine = hypotheses[start:start + len(seg.sentences)]
-            start += len(seg.sentences)
-            alternatives = [seg.join([h.translations[min(k, len(h.translations) - 1)] for h in mine])
-                            for k in range(1, options.nbest)]
-            score = sum(h.scores[0] for h in mine) / len(mine) if mine else 0.0
-            results.append(TextResult(seg.join([h.best for h in mine]), alternatives, score))
-        return results
+        return hypotheses
 
     def close(self) -> None:
         self.batcher.close()
+
+
+def _result(seg: Segmented, translations: list[list[str]], scores: list[float], options: DecodeOptions) -> TextResult:
+    """A text's result from its sentences' n-best translations (best first) and best scores."""
+    alternatives = [seg.join([t[min(k, len(t) - 1)] for t in translations]) for k in range(1, options.nbest)]
+    score = sum(scores) / len(scores) if scores else 0.0
+    return TextResult(seg.join([t[0] for t in translations]), alternatives, score)

@@ -4,6 +4,7 @@
 
 const $ = (id) => document.getElementById(id);
 let models = [];
+let glossaries = [];
 let busy = false;
 
 function showError(message) {
@@ -61,6 +62,26 @@ function fillVersions() {
   describeVersion();
 }
 
+const termsTrained = (model) => Boolean(model && model.terms && model.terms.trained);
+
+// The glossaries that /v1/models says apply to the chosen pair, when the chosen version can apply terms.
+function fillGlossaries() {
+  const select = $("glossary");
+  const chosen = select.value;
+  const model = selectedModel();
+  const fitting = termsTrained(model) ? glossaries.filter((g) => g.pairs.includes(pairOf(model))) : [];
+  select.replaceChildren(option("", "none"),
+    ...fitting.map((g) => option(g.name, `${g.name} · ${g.entry_count} ${g.entry_count === 1 ? "entry" : "entries"}`)));
+  if (fitting.some((g) => g.name === chosen)) select.value = chosen;
+  let text = "";
+  if (model && !termsTrained(model)) {
+    text = "This version was not trained to apply glossaries.";
+  } else if (model && fitting.length === 0) {
+    text = `The server has no glossary for ${model.source} → ${model.target}.`;
+  }
+  $("glossary-info").textContent = text;
+}
+
 function selectedModel() {
   return models.find((m) => m.id === $("version").value);
 }
@@ -74,11 +95,14 @@ function describeVersion() {
     text += ".";
   }
   $("version-info").textContent = text;
+  fillGlossaries();
 }
 
 async function loadModels() {
   try {
-    models = (await api("v1/models")).models;
+    const answer = await api("v1/models");
+    models = answer.models;
+    glossaries = answer.glossaries || [];
   } catch (error) {
     failed(error);
     return false;
@@ -98,9 +122,22 @@ function showAlternatives(alternatives) {
   list.hidden = $("alt-heading").hidden = alternatives.length === 0;
 }
 
+function showTerms(kind, terms) {
+  const list = $(`${kind}-list`);
+  list.replaceChildren(...terms.map((term) => {
+    const item = document.createElement("li");
+    item.textContent = `${term.source} → ${term.target}`;
+    return item;
+  }));
+  list.hidden = $(`${kind}-heading`).hidden = terms.length === 0;
+  if (kind === "missed") $("missed-hint").hidden = list.hidden;
+}
+
 function clearResult() {
   $("target").value = "";
   showAlternatives([]);
+  showTerms("applied", []);
+  showTerms("missed", []);
 }
 
 async function translate() {
@@ -119,6 +156,8 @@ async function translate() {
   const body = { q, source: model.source, target: model.target, version: model.id };
   const alternatives = Number($("alternatives").value);
   if (alternatives > 0) body.alternatives = alternatives;
+  const glossary = $("glossary").value;
+  if (glossary) body.terminology = glossary;
   busy = true;
   $("translate-form").setAttribute("aria-busy", "true");
   setStatus("Translating…");
@@ -126,8 +165,14 @@ async function translate() {
     const answer = await api("v1/translate", body);
     $("target").value = answer.translations[0];
     showAlternatives(answer.alternatives ? answer.alternatives[0] : []);
+    showTerms("applied", answer.applied_terms ? answer.applied_terms[0] : []);
+    showTerms("missed", answer.missed_terms ? answer.missed_terms[0] : []);
     showError("");
-    setStatus(`Translated by ${answer.version} (BLEU ${score(answer.bleu)}).`);
+    let status = `Translated by ${answer.version} (BLEU ${score(answer.bleu)}).`;
+    if (answer.applied_terms) {
+      status += ` Glossary ${glossary}: ${answer.applied_terms[0].length} applied, ${answer.missed_terms[0].length} missed.`;
+    }
+    setStatus(status);
   } catch (error) {
     clearResult();
     setStatus("");

@@ -1,16 +1,19 @@
 """The translation page at `/` in chromium, against the real server: what it shows is what /v1 answers."""
+import json
+
 import pytest
 import requests
 
 from pipeline.demo import DEMO_SENTENCES
 from tests.browser.conftest import MAX_ITEM_CHARS, PLAYWRIGHT_MISSING, SECOND_VERSION
+from tests.serve.test_app import DOG, _copy_version
 from tests.serve.test_gunicorn import serving
 
 expect = pytest.importorskip("playwright.sync_api", reason=PLAYWRIGHT_MISSING).expect
 
 TEXT = "  ".join(DEMO_SENTENCES)
 # The page's own order, which a keyboard user tabs through.
-FOCUS_ORDER = ["pair", "version", "source", "alternatives", "translate", "target", "copy"]
+FOCUS_ORDER = ["pair", "version", "glossary", "source", "alternatives", "translate", "target", "copy"]
 
 
 def _api_translate(url: str, key: str | None = None, **body) -> requests.Response:
@@ -178,6 +181,76 @@ def test_with_api_keys_the_page_asks_for_one_and_sends_it(tab, keyed_server):
     tab.reload()
     expect(tab.get_by_label("Version", exact=True).locator("option")).not_to_have_count(0)
     expect(key_field).to_be_hidden()
+
+
+@pytest.fixture(scope="module")
+def glossary_server(store, tmp_path_factory):
+    """`s2s serve` on a copy of the demo's version with a glossary for en -> de and one for en -> fr."""
+    from seq2seq.versions.glossaries import GlossaryStore
+
+    (original,) = [p for p in store.iterdir() if (p / "version.json").is_file()]
+    copy = tmp_path_factory.mktemp("glossary_store")
+    _copy_version(original, copy, original.name, json.loads((original / "version.json").read_text())["test"]["bleu"])
+    files = tmp_path_factory.mktemp("term_files")
+    for name, text in (("animals", "en,de\ndog,Zorbix\ncar,Vroomel\n"), ("french", "en,fr\ndog,chien\n")):
+        (files / f"{name}.csv").write_text(text, encoding="utf-8")
+        GlossaryStore(copy).import_file(name, files / f"{name}.csv")
+    with serving(copy) as running:
+        yield running
+
+
+def test_a_chosen_glossary_is_sent_and_its_applied_terms_are_listed(tab, glossary_server):
+    url = glossary_server.url
+    _open(tab, url)
+    picker = tab.get_by_label("Glossary", exact=True)
+    # The en -> fr glossary does not fit the pair.
+    expect(picker.locator("option")).to_have_text(["none", "animals · 2 entries"])
+    expect(picker).to_have_value("")
+    picker.select_option("animals")
+    sent = _translate_by_click(tab, DOG)
+    assert sent["terminology"] == "animals"
+    answer = _api_translate(url, q=DOG, version=sent["version"], terminology="animals").json()
+    expect(tab.get_by_label("Translation", exact=True)).to_have_value(answer["translations"][0])
+    applied = tab.get_by_role("list", name="Terms applied").get_by_role("listitem")
+    expect(applied).to_have_text([f"{t['source']} → {t['target']}" for t in answer["applied_terms"][0]])
+    assert {t["target"] for t in answer["applied_terms"][0]} == {"Zorbix", "Vroomel"}
+    expect(tab.get_by_role("list", name="Terms missed")).to_be_hidden()
+    expect(tab.get_by_role("status")).to_contain_text("Glossary animals: 2 applied, 0 missed.")
+
+    # Back to none: nothing about terms is sent or shown.
+    picker.select_option("")
+    sent = _translate_by_click(tab, DOG)
+    assert "terminology" not in sent
+    expect(tab.get_by_role("list", name="Terms applied")).to_be_hidden()
+
+
+def test_missed_terms_are_listed_apart(tab, glossary_server):
+    def one_missed(route):
+        answer = route.fetch().json()
+        answer["missed_terms"] = [[{"source": "car", "target": "Vroomel"}]]
+        answer["applied_terms"] = [[{"source": "dog", "target": "Zorbix"}]]
+        route.fulfill(json=answer)
+
+    tab.route("**/v1/translate", one_missed)
+    _open(tab, glossary_server.url)
+    tab.get_by_label("Glossary", exact=True).select_option("animals")
+    _translate_by_click(tab, DOG)
+    expect(tab.get_by_role("list", name="Terms applied").get_by_role("listitem")).to_have_text(["dog → Zorbix"])
+    expect(tab.get_by_role("list", name="Terms missed").get_by_role("listitem")).to_have_text(["car → Vroomel"])
+    expect(tab.locator("#missed-hint")).to_be_visible()
+
+
+def test_a_version_not_trained_for_terms_offers_no_glossary(tab, glossary_server):
+    def untrained(route):
+        answer = route.fetch().json()
+        for model in answer["models"]:
+            model["terms"] = {"trained": False}
+        route.fulfill(json=answer)
+
+    tab.route("**/v1/models", untrained)
+    _open(tab, glossary_server.url)
+    expect(tab.get_by_label("Glossary", exact=True).locator("option")).to_have_text(["none"])
+    expect(tab.locator("#glossary-info")).to_have_text("This version was not trained to apply glossaries.")
 
 
 def test_no_page_serves_no_page(tab, store):

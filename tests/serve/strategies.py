@@ -11,7 +11,8 @@ CONTENT_TYPES = (
     "application/xml", "multipart/form-data; boundary=x", "application/x-www-form-urlencoded",
     "application/octet-stream", "", "*/*", "application/json;;;", "text/plain; charset=nonsense",
 )
-FIELDS = ("q", "source", "target", "version", "beam_size", "alternatives", "scores", "instances", "data")
+FIELDS = ("q", "source", "target", "version", "beam_size", "alternatives", "scores", "instances", "data",
+          "glossary", "terminology")
 
 # Every JSON value: deep, wide, huge numbers, NaN and infinities, any text.
 json_values = st.recursive(
@@ -35,7 +36,30 @@ def _request_with(field: str, raw_value: str) -> str:
     return "{" + ", ".join(f'"{key}": {value}' for key, value in fields.items()) + "}"
 
 
+# Glossaries: terms of any text (placeholders, markers of the private-use area, no words at all), any
+# values, escapes that spell half a character, names that exist or do not.
+terms = st.text(max_size=12) | st.sampled_from(["dog", "Dog", "DOG", "car", "⟦0⟧", "\ue000", "+", "a b", " ", ""])
+# Glossaries whose terms are words of texts_with_terms, so that many requests apply some, and any others.
+matching_glossaries = st.dictionaries(st.sampled_from(["dog", "Dog", "car", "red car", "small dog", "sees", "⟦0⟧"]),
+                                      st.sampled_from(["Zorbix", "zorbix van", "⟦1⟧", "\ue001", "a.b"])
+                                      | st.text(min_size=1, max_size=12), max_size=4)
+glossaries = matching_glossaries | st.dictionaries(terms, terms | json_values, max_size=8)
+raw_glossaries = st.lists(st.tuples(escaped_strings | invalid_escapes, escaped_strings | invalid_escapes),
+                          max_size=4).map(lambda pairs: "{" + ", ".join(f"{k}: {v}" for k, v in pairs) + "}")
+texts_with_terms = st.lists(st.sampled_from(["The", "small", "dog", "Dog", "DOG", "sees", "a", "red", "car", ".",
+                                             "⟦0⟧", "\ue000", "\n", "  "]), max_size=12).map(" ".join)
+
+
+def _with_terms(q: str, glossary: dict | None, terminology, alternatives: int = 0) -> str:
+    body = {"q": q, "source": "en", "target": "de", "glossary": glossary, "terminology": terminology,
+            "alternatives": alternatives or None}
+    return json.dumps({k: v for k, v in body.items() if v is not None or k in ("q", "source", "target")})
+
+
 json_bodies = st.one_of(
+    st.builds(_with_terms, texts_with_terms, glossaries | st.none(),
+              st.none() | st.sampled_from(["animals", "nope", ""]) | json_values, st.sampled_from([0, 1])),
+    st.builds(lambda raw: _request_with("glossary", raw), raw_glossaries),
     json_values.map(json.dumps),
     st.builds(_request_with, st.sampled_from(FIELDS), json_values.map(json.dumps)),
     st.builds(_request_with, st.sampled_from(FIELDS), escaped_strings | invalid_escapes),

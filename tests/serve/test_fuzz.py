@@ -1,5 +1,6 @@
 """Property-based tests of the HTTP surface: whatever the body and content type, the answer is
-a 200 or a JSON 4xx that names the problem, never a 5xx or a hang, and the worker serves on.
+a 200 or a JSON 4xx that names the problem, never a 5xx or a hang, and the worker serves on; with a
+glossary, a 200 lists as applied only terms that are in the translation.
 A fixed budget with a fixed seed runs here; bench/fuzz.py runs many more."""
 import pytest
 import requests
@@ -7,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 
 from tests.serve.strategies import requests_
 from tests.serve.test_gunicorn import GOOD, serving
+from tests.serve.test_terms import check_terms
 
 BUDGET = {"ctranslate2": 400, "sockeye": 100}
 # A large body of junk text takes Sockeye a while on 2 busy cores, and a request past the server's
@@ -31,6 +33,9 @@ def _check(url: str, route: str, content_type: str, body: bytes) -> None:
         error = response.json()["error"]
         assert error["code"] == response.status_code and error["message"].strip()
         assert "Traceback" not in response.text
+    elif response.headers["Content-Type"].startswith("application/json") and "applied_terms" in response.json():
+        # A glossary was applied: whatever it held, the answer claims no term that is not in the translation.
+        check_terms(response.json())
 
 
 def test_any_body_gets_a_200_or_a_json_4xx_and_the_worker_serves_on(server):

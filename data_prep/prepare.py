@@ -22,7 +22,7 @@ import json
 import logging
 import tempfile
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
@@ -36,7 +36,10 @@ from data_prep.errors import S2SError
 from data_prep.pool import clean_into_pool, draw_held_out, split_pool
 from data_prep.prepared_dir import SPLITS, PreparedDir
 from data_prep.report import length_stats, plot_lengths
-from data_prep.subwords import GivenSubwords, SubwordConfig, train_subwords
+from data_prep.subwords import GivenSubwords, SubwordConfig, SubwordPair, train_subwords
+from data_prep.term_annotation import TermAnnotationConfig, annotate
+from data_prep.termbase import read_termbase
+from data_prep.terms import user_defined_symbols
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +61,9 @@ class PrepareConfig:
     test_size: int = 500
     seed: int = 1
     on_bad_line: str = FAIL
+    # Term annotation of the training split (data_prep/term_annotation.py); None trains a model that
+    # cannot apply glossaries.
+    terms: TermAnnotationConfig | None = field(default_factory=TermAnnotationConfig)
     dry_run: bool = False
     force: bool = False
 
@@ -73,6 +79,15 @@ def _check(config: PrepareConfig) -> None:
             raise S2SError(f"{split} set: repeat applies to training corpora only (it has repeat: {spec.repeat})")
     if config.on_bad_line not in BAD_LINE_POLICIES:
         raise S2SError(f"--on-bad-line must be one of {', '.join(BAD_LINE_POLICIES)}")
+    if config.terms and not 0 <= config.terms.ratio <= 1:
+        raise S2SError(f"--term-ratio must be between 0 and 1, not {config.terms.ratio}")
+    if config.terms and config.terms.termbase:
+        # Read now, not after the cleaning: a bad term base fails before any work is done.
+        termbase = read_termbase(config.terms.termbase)
+        try:
+            termbase.terms(config.source_lang, config.target_lang)
+        except S2SError as e:
+            raise S2SError(f"--termbase {config.terms.termbase}: {e}") from None
 
 
 @contextlib.contextmanager
@@ -114,9 +129,15 @@ def prepare(config: PrepareConfig) -> dict:
             logger.info("reusing the SentencePiece model and Sockeye vocabularies of %s", config.subwords_from.origin)
             subwords = config.subwords_from.copy_into(tmp)
         else:
-            logger.info("training SentencePiece (%s, %d pieces, %s)", config.subwords.model_type,
-                        config.subwords.vocab_size, "joint" if config.subwords.joint else "one model per side")
-            subwords = train_subwords(out.text("train", "source"), out.text("train", "target"), tmp, config.subwords)
+            subword_config = config.subwords
+            if config.terms:
+                symbols = subword_config.user_defined_symbols
+                subword_config = replace(subword_config, user_defined_symbols=symbols + tuple(
+                    s for s in user_defined_symbols() if s not in symbols))
+            logger.info("training SentencePiece (%s, %d pieces, %s)", subword_config.model_type,
+                        subword_config.vocab_size, "joint" if subword_config.joint else "one model per side")
+            subwords = train_subwords(out.text("train", "source"), out.text("train", "target"), tmp, subword_config)
+        terms = _annotate_terms(config, out, subwords)
         repeats = [spec.repeat for spec in config.corpora]
         lengths = {split: encode_split(subwords, out, split, config.max_seq_len, splits[split], corpora, repeats)
                    for split in ("train", "dev")}
@@ -127,11 +148,37 @@ def prepare(config: PrepareConfig) -> dict:
             out.text("train", side, subwords=True).unlink()
         plot_lengths(lengths["train"], out.lengths_plot, config.source_lang, config.target_lang)
         manifest = _manifest(config, corpora, splits, given)
+        manifest["terms"] = terms
         manifest["subwords"]["pieces"] = {"source": subwords.source.piece_count,
                                           "target": subwords.target.piece_count}
         manifest["lengths"] = {side: length_stats(lengths["train"][side]) for side in ("source", "target")}
         out.manifest.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return manifest
+
+
+def _annotate_terms(config: PrepareConfig, out: PreparedDir, subwords: SubwordPair) -> dict:
+    """Annotates the training split in place; returns the manifest's record of it."""
+    if config.terms is None:
+        return {"trained": False, "why": "term annotation turned off (--no-terms)"}
+    unsplit = [s for s in user_defined_symbols()
+               if s not in subwords.source.encode(s).split() or s not in subwords.target.encode(s).split()]
+    if unsplit:
+        why = (f"the subwords of {config.subwords_from.origin} split the placeholders ({unsplit[0]!r}), so terms "
+               "cannot be annotated: it was trained before s2s annotated terms") if config.subwords_from else \
+              f"the SentencePiece model splits the placeholder {unsplit[0]!r}"
+        logger.warning("no term annotation: %s", why)
+        return {"trained": False, "why": why}
+    files = [out.text("train", side) for side in ("source", "target")]
+    sources, targets = (f.read_text(encoding="utf-8").splitlines() for f in files)
+    logger.info("annotating terms in %.0f%% of the %d training pairs that have some", 100 * config.terms.ratio,
+                len(sources))
+    sources, targets, counts = annotate(sources, targets, config.terms, config.source_lang, config.target_lang)
+    for f, lines in zip(files, (sources, targets)):
+        f.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return {"trained": True, "method": "placeholders", "placeholders": len(user_defined_symbols()),
+            "ratio": config.terms.ratio, "mined_by": "eflomal",
+            "termbase": {"file": str(config.terms.termbase), "sha256": file_sha256(config.terms.termbase)}
+            if config.terms.termbase else None, **counts.as_dict()}
 
 
 def _write_given_split(config: PrepareConfig, spec: CorpusSpec, out: PreparedDir, split: str,

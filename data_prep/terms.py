@@ -346,13 +346,13 @@ def from_model(translation: str, slots: Slots) -> tuple[str, tuple[Term, ...], t
     applied, missed = [], []
     for i, term in enumerate(terms):
         if term.source:
-            (applied if i in filled or _occurrences(text, term.target) else missed).append(term)
+            (applied if i in filled or occurrences(text, term.target) else missed).append(term)
     for term in slots.overflow:
-        (applied if _occurrences(text, term.target) else missed).append(term)
+        (applied if occurrences(text, term.target) else missed).append(term)
     return text, tuple(applied), tuple(missed)
 
 
-def _occurrences(text: str, target: str) -> int:
+def occurrences(text: str, target: str) -> int:
     """How often `target` is in `text` as whole tokens, case as written."""
     word_start, word_end = _is_word(target[0]), _is_word(target[-1])
     count, start = 0, text.find(target)
@@ -380,7 +380,7 @@ def term_use(sources: Sequence[str], outputs: Sequence[str], glossary: Glossary)
             counts[match.target] = counts.get(match.target, 0) + 1
         for target, count in counts.items():
             total += count
-            hits += min(count, _occurrences(output, target))
+            hits += min(count, occurrences(output, target))
     return hits, total
 
 

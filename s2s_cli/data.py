@@ -30,7 +30,10 @@ def cmd_prepare(args: argparse.Namespace) -> None:
     from data_prep.prepare import PrepareConfig, prepare
     from data_prep.report import summary_table
     from data_prep.subwords import SubwordConfig
+    from data_prep.term_annotation import TermAnnotationConfig
 
+    terms = None if args.no_terms else TermAnnotationConfig(ratio=args.term_ratio, termbase=args.termbase,
+                                                             seed=args.seed)
     subwords_from = None
     if args.subwords_from:
         from seq2seq.versions.lineage import find_version, version_subwords
@@ -45,7 +48,7 @@ def cmd_prepare(args: argparse.Namespace) -> None:
         if corpus:
             raise S2SError("give the corpora either in --config or as --source/--target, --tsv or --tmx, not both")
         config = load_prepare_config(args.config, args.output, dry_run=args.dry_run, force=args.force,
-                                     subwords_from=subwords_from)
+                                     subwords_from=subwords_from, terms=terms)
     else:
         if not corpus:
             raise S2SError("no corpus: give --source and --target, --tsv, --tmx, or --config")
@@ -61,7 +64,7 @@ def cmd_prepare(args: argparse.Namespace) -> None:
                 sample_size=args.spm_sample_size),
             subwords_from=subwords_from,
             max_seq_len=args.max_seq_len, dev_size=args.dev_size, test_size=args.test_size, seed=args.seed,
-            on_bad_line=args.on_bad_line, dry_run=args.dry_run, force=args.force)
+            on_bad_line=args.on_bad_line, terms=terms, dry_run=args.dry_run, force=args.force)
     manifest = prepare(config)
     print(summary_table(manifest))
     print("dry run: nothing written" if args.dry_run else f"prepared data in {args.output}")
@@ -156,6 +159,21 @@ def _add_subwords(p: argparse.ArgumentParser) -> None:
     add_store(subwords)
 
 
+def _add_terms(p: argparse.ArgumentParser) -> None:
+    from data_prep.term_annotation import TermAnnotationConfig
+
+    terms = p.add_argument_group(
+        "terms", "By default a share of the training pairs gets a term behind a placeholder on both sides, so "
+        "that the model learns to apply glossaries (`s2s terms`, the API's glossary and terminology fields). The "
+        "terms come from --termbase where it has them, else from the corpus's own word alignments (eflomal).")
+    terms.add_argument("--no-terms", action="store_true",
+                       help="train a model that cannot apply glossaries (no annotation)")
+    terms.add_argument("--term-ratio", type=float, default=TermAnnotationConfig.ratio,
+                       help="share of the training pairs with term pairs that are annotated (default: %(default)s)")
+    terms.add_argument("--termbase", type=Path, metavar="FILE",
+                       help="your terms, in Amazon Translate's CSV, TSV or TMX format, used before mined ones")
+
+
 def _add_prepare(sub: argparse._SubParsersAction) -> None:
     from data_prep.config_file import __doc__ as config_doc
     from data_prep.prepare import PrepareConfig
@@ -170,6 +188,7 @@ def _add_prepare(sub: argparse._SubParsersAction) -> None:
     _add_inputs(p)
     _add_cleaning(p)
     _add_subwords(p)
+    _add_terms(p)
     p.add_argument("--output", "-o", type=Path, required=True, help="prepared directory to create")
     p.add_argument("--seed", type=int, default=PrepareConfig.seed,
                    help="seed for drawing dev/test sets (default: %(default)s)")

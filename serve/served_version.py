@@ -3,9 +3,7 @@ import concurrent.futures
 from dataclasses import dataclass, replace
 
 from data_prep.errors import S2SError
-# _occurrences is the whole-token test from_model judges a sentence by; here it judges a whole text.
-from data_prep.terms import Glossary, Term, from_model, mark, to_model
-from data_prep.terms import _occurrences as occurrences
+from data_prep.terms import Glossary, Term, from_model, mark, occurrences, to_model
 from seq2seq.engines.choice import open_translator
 from seq2seq.engines.translator import DecodeConfig, DecodeOptions, Hypotheses
 from seq2seq.versions.version import Version

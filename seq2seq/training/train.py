@@ -219,6 +219,8 @@ def train(config: TrainConfig) -> dict:
         "precision": precision,
         "sockeye_args": argv,
         "train_data_sha256": manifest["train_data_sha256"],
+        # Whether (and how) the data taught the model to apply terms: s2s prepare's term annotation.
+        "terms": manifest.get("terms", {"trained": False, "why": "prepared before s2s annotated terms"}),
         "prepared": str(prepared.root.resolve()),
         "updates": state.updates,
         "best_checkpoint": state.best_checkpoint,

@@ -98,3 +98,50 @@ def test_ratio_zero_annotates_nothing(demo_pairs):
     new_sources, new_targets, counts = annotate(sources, targets, TermAnnotationConfig(ratio=0.0), "en", "de")
     assert (new_sources, new_targets, counts.annotated) == (sources, targets, 0)
     assert counts.with_candidates > 0
+
+
+def _prepare_args(corpus, output) -> list[str]:
+    return ["prepare", "--source", str(corpus["train"][0]), "--target", str(corpus["train"][1]),
+            "--source-lang", "en", "--target-lang", "de", "--dev-source", str(corpus["dev"][0]),
+            "--dev-target", str(corpus["dev"][1]), "--test-source", str(corpus["test"][0]),
+            "--test-target", str(corpus["test"][1]), "--vocab-size", "800", "--output", str(output)]
+
+
+def test_prepare_annotates_terms_by_default_and_records_it(small_corpus, tmp_path):
+    import json
+
+    import sentencepiece as spm
+
+    from tests.conftest import run_s2s
+
+    result = run_s2s(*_prepare_args(small_corpus, tmp_path / "p"))
+    assert result.returncode == 0, result.stderr
+    terms = json.loads((tmp_path / "p" / "manifest.json").read_text())["terms"]
+    assert terms["trained"] is True and terms["method"] == "placeholders" and terms["ratio"] == 0.3
+    assert 0.2 < terms["annotated_pairs"] / terms["pairs_with_term_pairs"] < 0.4
+    sp = spm.SentencePieceProcessor(model_file=str(tmp_path / "p" / "sentencepiece.model"))
+    assert all(p in sp.encode(f"a {p} b", out_type=str) for p in PLACEHOLDERS)
+    # Only the training split is annotated: dev and test stay as given.
+    assert "⟦" not in (tmp_path / "p" / "dev.source").read_text(encoding="utf-8")
+
+    off = run_s2s(*_prepare_args(small_corpus, tmp_path / "off"), "--no-terms")
+    assert off.returncode == 0, off.stderr
+    record = json.loads((tmp_path / "off" / "manifest.json").read_text())["terms"]
+    assert record["trained"] is False and "--no-terms" in record["why"]
+
+
+def test_prepare_refuses_a_bad_term_base_or_ratio_before_any_work(small_corpus, tmp_path):
+    from tests.conftest import run_s2s
+
+    bad = tmp_path / "terms.csv"
+    bad.write_text("en,de\ndog,Hund,Köter\n", encoding="utf-8")
+    result = run_s2s(*_prepare_args(small_corpus, tmp_path / "p"), "--termbase", str(bad))
+    assert result.returncode != 0
+    assert f"{bad}:2" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "p").exists()
+    wrong_pair = tmp_path / "fr.csv"
+    wrong_pair.write_text("fr,de\nchien,Hund\n", encoding="utf-8")
+    result = run_s2s(*_prepare_args(small_corpus, tmp_path / "p"), "--termbase", str(wrong_pair))
+    assert result.returncode != 0 and str(wrong_pair) in result.stderr and "no en->de terms" in result.stderr
+    result = run_s2s(*_prepare_args(small_corpus, tmp_path / "p"), "--term-ratio", "1.5")
+    assert result.returncode != 0 and "--term-ratio" in result.stderr

@@ -152,6 +152,10 @@ def _check_term(name: str, line: int, language: str, term: str) -> str:
     if "\n" in term or "\r" in term:
         raise S2SError(f"{name}:{line}: the {language} term {term!r} holds a line break, so it could never match "
                        "a sentence; remove it")
+    if not re.search(r"\w", term):
+        # Terms are matched as whole words (data_prep/terms.py): one without a letter or digit never matches.
+        raise S2SError(f"{name}:{line}: the {language} term {term!r} has no letter or digit, so it could never be "
+                       "matched as a word; remove the entry")
     size = len(term.encode("utf-8"))
     if size > MAX_TERM_BYTES:
         raise S2SError(f"{name}:{line}: the {language} term {term[:40]!r}... is {size} bytes in UTF-8, over the "

@@ -12,6 +12,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     config = ServeConfig(
         store=args.store, version=args.version, max_payload_bytes=int(args.max_payload_mb * MIB),
         max_items=args.max_items, max_item_chars=args.max_item_chars, max_beam_size=args.max_beam_size,
+        max_glossary_entries=args.max_glossary_entries,
         batching=BatchConfig(max_batch_size=args.max_batch_size, max_wait_ms=args.max_wait_ms,
                              max_queue=args.max_queue),
         request_timeout_s=args.timeout, cache_size=args.cache_size, engine=args.engine, int8=args.int8,
@@ -41,6 +42,9 @@ def _add_limits(p: argparse.ArgumentParser, defaults: dict) -> None:
                    help="texts per request (default: %(default)s)")
     p.add_argument("--max-item-chars", type=int, default=ServeConfig.max_item_chars,
                    help="characters per text (default: %(default)s)")
+    p.add_argument("--max-glossary-entries", type=int, default=ServeConfig.max_glossary_entries,
+                   help="entries of a request's inline glossary; an imported terminology has no limit here "
+                   "(default: %(default)s)")
     p.add_argument("--max-beam-size", type=int, default=ServeConfig.max_beam_size,
                    help="largest beam size a request may ask for (default: %(default)s)")
     p.add_argument("--max-batch-size", type=int, default=BatchConfig.max_batch_size,

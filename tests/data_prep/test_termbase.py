@@ -134,6 +134,7 @@ CSV_ERRORS = [
     ("short.tsv", "en\tde\nhouse\tHaus\ntree\n", UNI, r"3: 1 columns, but the header names 2 languages"),
     ("emptyterm.csv", "en,de\nhouse,Haus\n\ntree, \n", UNI, r"4: empty de term"),
     ("noterms.csv", "en,de\n", UNI, r"1: no terms below the header row"),
+    ("noword.csv", "en,de\nhouse,Haus\n+++,plus\n", UNI, r"3: the en term '\+\+\+' has no letter or digit"),
     ("conflict.csv", "en,de\nHouse,Haus\ntree,Baum\nhouse,Gebäude\n", UNI,
      r"4: the en term 'house' has two de translations: 'Haus' \(line 2\) and 'Gebäude'; keep one"),
     ("multi.csv", "en,de\nbank,Bank\nshore,Bank\n", MULTI,

@@ -21,6 +21,13 @@ ENV PYTHONUNBUFFERED=1 \
 WORKDIR /opt/s2s
 SHELL ["/bin/sh", "-eu", "-c"]
 
+# eflomal (term annotation's word aligner) is built from source: it needs a C compiler and Python's headers.
+# hadolint ignore=DL3008
+RUN if ! command -v gcc >/dev/null; then \
+        apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev python3-dev \
+        && rm -rf /var/lib/apt/lists/*; \
+    fi
+
 # Dependencies first: this layer is rebuilt only when pyproject.toml or install.sh change.
 # The venv sees the base's packages, so a base that carries torch is not downloaded again.
 COPY pyproject.toml install.sh ./
@@ -33,6 +40,7 @@ COPY serve ./serve
 COPY review ./review
 # The AWS launcher's code comes along with the package; its SDK (the aws extra) does not.
 COPY launcher ./launcher
+COPY pipeline ./pipeline
 COPY s2s_cli ./s2s_cli
 COPY README.md ./
 RUN ./install.sh venv project && rm -rf build ./*.egg-info

@@ -20,26 +20,96 @@ def small_corpus(tmp_path_factory) -> dict[str, tuple[Path, Path]]:
                              DemoCorpusConfig(seed=7, train=2000, dev=50, test=50))
 
 
+def pytest_collection_modifyitems(config, items):
+    """The demo's own module first, then the modules that don't need the demo, then those that do:
+    under pytest-xdist one worker trains the demo while the other works through the rest. A module
+    stays whole, so that its module-scoped fixtures are built once."""
+    def module(item) -> str:
+        return item.nodeid.split("::")[0]
+
+    needs_demo = {module(item) for item in items if "demo" in getattr(item, "fixturenames", ())}
+    items.sort(key=lambda item: 0 if module(item) == "tests/test_end_to_end.py" else 1 + (module(item) in needs_demo))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Under pytest-xdist, a test marked `alone` (it bounds a time, or a race that a busy machine could
+    lose) runs with no other worker's test beside it: it takes a file lock exclusively that every other
+    test holds shared, from its fixtures' set-up to their tear-down. A turnstile keeps the others from
+    starving it."""
+    shared = shared_tmp(item.config._tmp_path_factory)  # what the tmp_path_factory fixture returns
+    if shared is None:
+        yield
+        return
+    import fcntl
+
+    with open(shared / "alone.turnstile", "a") as turnstile, open(shared / "alone.lock", "a") as lock:
+        fcntl.flock(turnstile, fcntl.LOCK_EX)
+        if item.get_closest_marker("alone"):
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            fcntl.flock(turnstile, fcntl.LOCK_UN)
+        else:
+            fcntl.flock(turnstile, fcntl.LOCK_UN)
+            fcntl.flock(lock, fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def shared_tmp(tmp_path_factory) -> Path | None:
+    """Under pytest-xdist (`make test` runs `-n 2`), the temporary folder of the whole run, above each
+    worker's own: where what is built once for every worker lives. None in a plain pytest run."""
+    return tmp_path_factory.getbasetemp().parent if os.environ.get("PYTEST_XDIST_WORKER") else None
+
+
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory):
-    """The full demo run: corpus, prepare, train `tiny`, evaluate, publish, serve, translate."""
+    """The full demo run: corpus, prepare, train `tiny`, evaluate, publish, serve, translate. Read it,
+    don't change it: copy what a test mutates (the run, the store)."""
+    from filelock import FileLock
+
     from pipeline.demo import DemoConfig, run_demo
 
     # For quick local iterations only: S2S_TEST_DEMO=DIR keeps the demo in DIR and reuses a
     # finished one there (CI never sets it, so every CI run trains the demo afresh).
     reuse = os.environ.get("S2S_TEST_DEMO")
-    workdir = Path(reuse) if reuse else tmp_path_factory.mktemp("demo")
+    # Under pytest-xdist each worker is a session of its own: the first to need the demo trains it
+    # where all of them look, and the others wait for it on the lock and reuse it.
+    shared = shared_tmp(tmp_path_factory)
+    workdir = Path(reuse) if reuse else shared / "demo" if shared else tmp_path_factory.mktemp("demo")
     result_file = workdir / "demo_result.json"
-    if reuse and result_file.is_file():
-        return workdir, json.loads(result_file.read_text())
-    result = run_demo(DemoConfig(workdir=workdir))
-    result_file.write_text(json.dumps(result))
-    return workdir, result
+    with FileLock(f"{workdir}.lock"):
+        if not result_file.is_file():
+            result_file.write_text(json.dumps(run_demo(DemoConfig(workdir=workdir))))
+    return workdir, json.loads(result_file.read_text())
 
 
 @pytest.fixture(scope="session")
 def store(demo) -> Path:
     return demo[0] / "models"
+
+
+@pytest.fixture(scope="session")
+def translated(store):
+    """`translated(text, engine="auto")`: what the demo's version makes of `text` sent alone, through an
+    in-process app on `engine`. Tests compare the server, the command line and the pages with it, not
+    with fixed German: the same recipe trains other weights on another machine (torch's CPU kernels
+    differ by instruction set), and a tiny model's wording differs with them."""
+    from serve.app import create_app
+    from serve.config import ServeConfig
+
+    clients = {}
+
+    def translate(text: str, engine: str = "auto") -> str:
+        if engine not in clients:
+            clients[engine] = create_app(ServeConfig(store=store, engine=engine, cache_size=0)).test_client()
+        response = clients[engine].post("/v1/translate", json={"q": text, "source": "en", "target": "de"})
+        assert response.status_code == 200, response.json
+        (translation,) = response.json["translations"]
+        return translation
+
+    return translate
 
 
 def run_s2s(*args: str, input: str | None = None, timeout: float = 600) -> subprocess.CompletedProcess:

@@ -2,6 +2,8 @@
 import json
 import time
 
+import pytest
+
 from review.db import ReviewDb
 from review.sample import SampleConfig, Sampler
 from serve.app import create_app
@@ -50,6 +52,7 @@ def test_rate_zero_queues_nothing(store, tmp_path):
     assert ReviewDb(tmp_path / "review.db").counts() == (0, 0)
 
 
+@pytest.mark.alone  # the request is answered within 2 s
 def test_a_locked_database_neither_fails_nor_delays_a_request(store, tmp_path):
     app, headers, db = _app(store, tmp_path, 1.0)
     client = app.test_client()

@@ -89,6 +89,7 @@ def test_a_load_failure_is_raised_to_the_caller():
         Batcher(load, BatchConfig(), "t")
 
 
+@pytest.mark.alone  # a lone request is answered within 250 ms
 def test_a_lone_request_is_not_kept_waiting_but_a_stream_of_them_is_batched():
     recorder = Recorder()
     batcher = Batcher(lambda: recorder, BatchConfig(max_batch_size=8, max_wait_ms=300), "t")

@@ -15,7 +15,7 @@ import requests
 from data_prep.errors import S2SError
 from serve.local import free_port, wait_until_ready
 from tests.conftest import REPO
-from tests.serve.test_app import APPLES, APPLES_DE, DOG, DOG_DE, _copy_version
+from tests.serve.test_app import APPLES, DOG, _copy_version
 
 
 class Server:
@@ -91,12 +91,13 @@ def test_concurrent_clients_each_get_their_own_translation(demo, store, engine):
         assert buckets["1.0"] < buckets["+Inf"]
 
 
-def test_hot_reload_under_load_loses_no_request(store, tmp_path):
+def test_hot_reload_under_load_loses_no_request(store, tmp_path, translated):
     (original,) = [p for p in store.iterdir() if (p / "version.json").is_file()]
     copy = tmp_path / "store"
     copy.mkdir()
     bleu = json.loads((original / "version.json").read_text())["test"]["bleu"]
     _copy_version(original, copy, original.name, bleu)
+    dog = translated(DOG)
     with serving(copy, "--reload-interval", "0.2", "--cache-size", "0") as server:
         url = server.url
         statuses, versions = [], set()
@@ -110,7 +111,7 @@ def test_hot_reload_under_load_loses_no_request(store, tmp_path):
                 statuses.append(response.status_code)
                 if response.status_code == 200:
                     versions.add(response.json()["version"])
-                    assert response.json()["translations"] == [DOG_DE]
+                    assert response.json()["translations"] == [dog]
 
         threads = [threading.Thread(target=client) for _ in range(8)]
         for thread in threads:
@@ -170,7 +171,7 @@ def test_every_limit_and_error_returns_its_code(limited_server, body, content_ty
     assert process.poll() is None
 
 
-def test_keys_rate_limits_and_a_full_queue_over_http(limited_server):
+def test_keys_rate_limits_and_a_full_queue_over_http(limited_server, translated):
     url, _, key, slow = limited_server
     assert _request(url, "", GOOD).status_code == 401
     assert _request(url, "s2s_not_a_key", GOOD).status_code == 401
@@ -187,10 +188,10 @@ def test_keys_rate_limits_and_a_full_queue_over_http(limited_server):
     full = next(a for a in answers if a.status_code == 503)
     assert full.headers["Retry-After"] == "1" and "queue is full" in full.json()["error"]["message"]
     ok = next(a for a in answers if a.status_code == 200)
-    assert ok.json()["translations"] == [APPLES_DE] * 4
+    assert ok.json()["translations"] == [translated(APPLES)] * 4
 
 
-def test_sagemaker_environment_and_access_log(store):
+def test_sagemaker_environment_and_access_log(store, translated):
     port = free_port()
     env = {"SAGEMAKER_BIND_TO_PORT": str(port), "SAGEMAKER_MODEL_SERVER_WORKERS": "2",
            "SAGEMAKER_MAX_PAYLOAD_IN_MB": "1", "SAGEMAKER_MODEL_SERVER_TIMEOUT": "1"}
@@ -208,7 +209,7 @@ def test_sagemaker_environment_and_access_log(store):
         assert slow.status_code == 503 and "did not finish within 1 s" in slow.json()["error"]["message"]
         for _ in range(4):
             ok = requests.post(url + "/invocations", json={"instances": [{"data": DOG}]}, timeout=60)
-            assert ok.json() == {"predictions": [{"target": DOG_DE}]}
+            assert ok.json() == {"predictions": [{"target": translated(DOG)}]}
         metrics = requests.get(url + "/metrics", timeout=5).text
         # Both workers' counts are summed.
         assert 's2s_requests_total{route="/invocations",status="200"' in metrics
@@ -219,8 +220,10 @@ def test_sagemaker_environment_and_access_log(store):
     assert {"time", "method", "path", "status", "ms", "version", "items", "remote"} <= records[-1].keys()
 
 
+@pytest.mark.alone  # the server reads all four requests within 0.8 s
 @pytest.mark.parametrize("engine,sentences", [("ctranslate2", 400), ("sockeye", 16)])
-def test_sigterm_drains_requests_in_flight(store, engine, sentences):
+def test_sigterm_drains_requests_in_flight(store, translated, engine, sentences):
+    apples = translated(APPLES, engine)
     with serving(store, "--max-batch-size", "1", "--cache-size", "0", "--engine", engine) as server:
         url, process = server.url, server.process
         with ThreadPoolExecutor(4) as pool:
@@ -233,7 +236,7 @@ def test_sigterm_drains_requests_in_flight(store, engine, sentences):
             process.send_signal(signal.SIGTERM)
             answers = [f.result() for f in futures]
         assert [a.status_code for a in answers] == [200] * 4
-        assert all(a.json()["translations"] == [APPLES_DE] * sentences for a in answers)
+        assert all(a.json()["translations"] == [apples] * sentences for a in answers)
         assert any(f"engine {engine} on cpu" in line for line in server.stderr)
         process.wait(timeout=30)
         assert time.monotonic() - started < 30 and process.returncode == 0

@@ -4,9 +4,13 @@ import subprocess
 import threading
 import time
 
+import pytest
 import requests
 
 from tests.serve.test_gunicorn import APPLES, serving
+
+# They time a replacement worker: no other test beside them under pytest-xdist.
+pytestmark = pytest.mark.alone
 
 # Seconds within which a replacement worker must be answering; measured: about 2 s here.
 RECOVERY_BOUND_S = 30

@@ -36,17 +36,23 @@ $(DEV_STAMP): $(RUNTIME_STAMP)
 	./install.sh $(VENV) deps dev,aws
 	touch $@
 
+# $(call apt-install,PACKAGE,TEST,TESTS): installs a Debian package unless TEST shows it is there;
+# without root or apt-get it says why, and pytest then skips TESTS with the reason.
+define apt-install
+@if $(2); then :; \
+elif [ "$$(id -u)" != 0 ]; then echo "$(1): missing, and installing it takes root (apt-get install -y $(1));" \
+    "$(3) will be skipped"; \
+elif ! command -v apt-get >/dev/null; then echo "$(1): missing, and there is no apt-get to install it;" \
+    "$(3) will be skipped"; \
+else apt-get update -qq && apt-get install -y $(1) || echo "$(1): apt-get could not install it;" \
+    "$(3) will be skipped"; fi
+endef
+
 # The browser tests (tests/browser) drive Debian's chromium through Playwright, whose own browser
 # download needs the internet. Installing chromium takes root; without it those tests are skipped,
 # with the reason shown.
 chromium:
-	@if [ -x /usr/bin/chromium ]; then :; \
-	elif [ "$$(id -u)" != 0 ]; then echo "chromium: /usr/bin/chromium is missing and installing it takes root" \
-	    "(apt-get install -y chromium); the browser tests will be skipped"; \
-	elif ! command -v apt-get >/dev/null; then echo "chromium: /usr/bin/chromium is missing and there is no" \
-	    "apt-get to install it; the browser tests will be skipped"; \
-	else apt-get update -qq && apt-get install -y chromium || echo "chromium: apt-get could not install it;" \
-	    "the browser tests will be skipped"; fi
+	$(call apt-install,chromium,[ -x /usr/bin/chromium ],the browser tests)
 
 demo: install
 	$(BIN)/s2s demo --workdir demo
@@ -123,10 +129,4 @@ docs: $(DEV_STAMP)
 # docs/architecture.svg; installing graphviz takes root. Without it that test is skipped, with the
 # reason shown.
 graphviz:
-	@if command -v dot >/dev/null; then :; \
-	elif [ "$$(id -u)" != 0 ]; then echo "graphviz: dot is missing and installing it takes root" \
-	    "(apt-get install -y graphviz); the architecture picture's test will be skipped"; \
-	elif ! command -v apt-get >/dev/null; then echo "graphviz: dot is missing and there is no" \
-	    "apt-get to install it; the architecture picture's test will be skipped"; \
-	else apt-get update -qq && apt-get install -y graphviz || echo "graphviz: apt-get could not install it;" \
-	    "the architecture picture's test will be skipped"; fi
+	$(call apt-install,graphviz,command -v dot >/dev/null,the architecture picture's test)

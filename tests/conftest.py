@@ -21,14 +21,21 @@ def small_corpus(tmp_path_factory) -> dict[str, tuple[Path, Path]]:
 
 
 def pytest_collection_modifyitems(config, items):
-    """The demo's own module first, then the modules that don't need the demo, then those that do:
-    under pytest-xdist one worker trains the demo while the other works through the rest. A module
-    stays whole, so that its module-scoped fixtures are built once."""
+    """The demo's own module first, then the modules that don't need the demo, then those that do, and
+    last those with a test marked `alone`: under pytest-xdist one worker trains the demo while the other
+    works through the rest, and no `alone` test waits for the training. A module stays whole, so that
+    its module-scoped fixtures are built once."""
     def module(item) -> str:
         return item.nodeid.split("::")[0]
 
     needs_demo = {module(item) for item in items if "demo" in getattr(item, "fixturenames", ())}
-    items.sort(key=lambda item: 0 if module(item) == "tests/test_end_to_end.py" else 1 + (module(item) in needs_demo))
+    has_alone = {module(item) for item in items if item.get_closest_marker("alone")}
+
+    def group(item) -> int:
+        name = module(item)
+        return 0 if name == "tests/test_end_to_end.py" else 3 if name in has_alone else 2 if name in needs_demo else 1
+
+    items.sort(key=group)
 
 
 @pytest.hookimpl(hookwrapper=True)

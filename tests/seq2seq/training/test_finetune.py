@@ -18,6 +18,9 @@ from seq2seq.versions.version import VERSION_JSON
 from tests.conftest import run_s2s
 
 CORRECTIONS_REPEAT = 3
+# The parent's test set here: the first sentences of the demo's, so that publishing its child scores
+# 50 sentences on three engines rather than 500.
+TEST_SENTENCES = 50
 
 
 def _head(source: Path, target: Path, start: int, count: int, directory: Path, name: str) -> tuple[Path, Path]:
@@ -31,10 +34,27 @@ def _head(source: Path, target: Path, start: int, count: int, directory: Path, n
 
 
 @pytest.fixture(scope="module")
-def parent_store(store, tmp_path_factory) -> Path:
-    """A copy of the demo's store: the parent version, and room for its fine-tuned child."""
+def parent_test(demo, tmp_path_factory) -> tuple[Path, Path]:
+    """The parent's test set: the first TEST_SENTENCES of the demo's."""
+    corpus = demo[0] / "corpus"
+    return _head(corpus / "test.en", corpus / "test.de", 0, TEST_SENTENCES, tmp_path_factory.mktemp("parent_test"),
+                 "test")
+
+
+@pytest.fixture(scope="module")
+def parent_store(store, parent_test, tmp_path_factory) -> Path:
+    """A copy of the demo's store: the parent version, and room for its fine-tuned child. Its record says
+    it was scored on `parent_test` (the gate compares test sets by their sha256 alone)."""
+    from data_prep.corpus import file_sha256
+
     copy = tmp_path_factory.mktemp("finetune") / "store"
     shutil.copytree(store, copy)
+    (record,) = copy.glob(f"*/{VERSION_JSON}")
+    info = json.loads(record.read_text())
+    info["test"].update(source_sha256=file_sha256(parent_test[0]), reference_sha256=file_sha256(parent_test[1]),
+                        sentences=TEST_SENTENCES)
+    record.chmod(0o644)
+    record.write_text(json.dumps(info))
     return copy
 
 
@@ -45,9 +65,9 @@ def parent(parent_store):
 
 
 @pytest.fixture(scope="module")
-def inputs(demo, tmp_path_factory) -> dict[str, Path]:
+def inputs(demo, parent_test, tmp_path_factory) -> dict[str, Path]:
     """The original corpus (a slice of the demo's), corrections (another slice, as a TSV) and a prepare
-    config that mixes them, with the demo's dev and test sets: the parent's test set."""
+    config that mixes them, with the demo's dev set and the parent's test set."""
     corpus = demo[0] / "corpus"
     work = tmp_path_factory.mktemp("finetune_inputs")
     original = _head(corpus / "train.en", corpus / "train.de", 0, 600, work, "original")
@@ -61,8 +81,8 @@ def inputs(demo, tmp_path_factory) -> dict[str, Path]:
         f"  - {{name: original, source: {original[0]}, target: {original[1]}}}\n"
         f"  - {{name: corrections, tsv: {corrections}, repeat: {CORRECTIONS_REPEAT}}}\n"
         f"dev: {{source: {corpus / 'dev.en'}, target: {corpus / 'dev.de'}}}\n"
-        f"test: {{source: {corpus / 'test.en'}, target: {corpus / 'test.de'}}}\n")
-    return {"config": config, "corrections": corrections, "test.en": corpus / "test.en", "test.de": corpus / "test.de",
+        f"test: {{source: {parent_test[0]}, target: {parent_test[1]}}}\n")
+    return {"config": config, "corrections": corrections, "test.en": parent_test[0], "test.de": parent_test[1],
             "work": work}
 
 
@@ -184,7 +204,7 @@ def test_init_from_refuses_data_prepared_with_other_subwords(small_corpus, paren
 
 
 def test_a_finetuned_run_is_published_only_on_its_parents_test_set(finetuned_run, inputs, tmp_path):
-    short = _head(inputs["test.en"], inputs["test.de"], 0, 50, tmp_path, "test")
+    short = _head(inputs["test.en"], inputs["test.de"], 0, TEST_SENTENCES - 10, tmp_path, "test")
     refused = run_s2s("publish", str(finetuned_run), "--store", str(tmp_path / "store"), "--test-source",
                       str(short[0]), "--test-target", str(short[1]))
     assert refused.returncode == 1

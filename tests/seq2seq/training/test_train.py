@@ -1,4 +1,5 @@
 import signal
+from pathlib import Path
 
 import pytest
 
@@ -22,6 +23,14 @@ def _prepare(small_corpus, tmp_path, subwords: SubwordConfig = SubwordConfig(voc
                           dev_size=dev_size, test_size=20, subwords=subwords))
 
 
+@pytest.fixture(scope="module")
+def prepared(small_corpus, tmp_path_factory) -> Path:
+    """The small corpus prepared once for the tests that only train from it (training reads it, never writes)."""
+    tmp = tmp_path_factory.mktemp("train_prepared")
+    _prepare(small_corpus, tmp)
+    return tmp / "prepared"
+
+
 def test_separate_vocabularies_train_translate_and_publish(small_corpus, tmp_path):
     _prepare(small_corpus, tmp_path, SubwordConfig(vocab_size=400, model_type="bpe", joint=False))
     summary = train(TrainConfig(prepared=tmp_path / "prepared", output=tmp_path / "run", dev_sentences=10,
@@ -40,10 +49,9 @@ def test_separate_vocabularies_train_translate_and_publish(small_corpus, tmp_pat
     ModelStore(tmp_path / "store").get(version.id).verify()
 
 
-def test_unknown_sockeye_option_is_a_clear_error(small_corpus, tmp_path):
-    _prepare(small_corpus, tmp_path)
+def test_unknown_sockeye_option_is_a_clear_error(prepared, tmp_path):
     with pytest.raises(S2SError, match="Sockeye rejected the training options"):
-        train(TrainConfig(prepared=tmp_path / "prepared", output=tmp_path / "run",
+        train(TrainConfig(prepared=prepared, output=tmp_path / "run",
                           sockeye_args=("--no-such-option",)))
 
 
@@ -80,9 +88,8 @@ def test_best_checkpoints_are_averaged_and_the_better_model_kept(small_corpus, t
     assert isinstance(translation, str)
 
 
-def test_train_cli_runs_one_process_per_requested_gpu_under_torchrun(small_corpus, tmp_path):
-    _prepare(small_corpus, tmp_path)
-    result = run_s2s("train", str(tmp_path / "prepared"), "--output", str(tmp_path / "run"), "--processes", "2",
+def test_train_cli_runs_one_process_per_requested_gpu_under_torchrun(prepared, tmp_path):
+    result = run_s2s("train", str(prepared), "--output", str(tmp_path / "run"), "--processes", "2",
                      "--max-updates", "10", "--checkpoint-interval", "10", "--batch-size", "256")
     assert result.returncode == 0, result.stderr[-4000:]
     assert "--nproc_per_node=2" in result.stderr
@@ -96,9 +103,8 @@ def test_train_cli_runs_one_process_per_requested_gpu_under_torchrun(small_corpu
     assert (tmp_path / "run" / "model" / "secondary_worker_logs" / "1.log").is_file()
 
 
-def test_a_failing_training_process_reads_as_its_reason_on_the_command_line(small_corpus, tmp_path):
-    _prepare(small_corpus, tmp_path)
-    result = run_s2s("train", str(tmp_path / "prepared"), "--output", str(tmp_path / "run"), "--processes", "2",
+def test_a_failing_training_process_reads_as_its_reason_on_the_command_line(prepared, tmp_path):
+    result = run_s2s("train", str(prepared), "--output", str(tmp_path / "run"), "--processes", "2",
                      "--no-such-option")
     assert result.returncode == 1
     # The workers' own reason, not only torchrun's exit code.
@@ -106,17 +112,16 @@ def test_a_failing_training_process_reads_as_its_reason_on_the_command_line(smal
         "s2s train: error: Sockeye rejected the training options ('--no-such-option', '--dist')")
 
 
-def test_out_of_gpu_memory_in_training_reads_as_itself(small_corpus, tmp_path, monkeypatch):
+def test_out_of_gpu_memory_in_training_reads_as_itself(prepared, tmp_path, monkeypatch):
     import torch
     from sockeye import train as sockeye_train
 
     def out_of_memory(*args, **kwargs):
         raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
 
-    _prepare(small_corpus, tmp_path)
     monkeypatch.setattr(sockeye_train, "train", out_of_memory)
     with pytest.raises(S2SError, match=r"^out of GPU memory: lower batch_size.*\(CUDA out of memory. Tried to"):
-        train(TrainConfig(prepared=tmp_path / "prepared", output=tmp_path / "run"))
+        train(TrainConfig(prepared=prepared, output=tmp_path / "run"))
 
 
 def test_train_cli_refuses_a_process_count_below_one(tmp_path):
@@ -145,10 +150,9 @@ def test_stopping_on_sigterm_leaves_sockeye_and_the_signal_handler_as_they_were(
             stop.raise_if_stopped()
 
 
-def test_bfloat16_training_runs_every_forward_pass_under_bfloat16_autocast(small_corpus, tmp_path, monkeypatch):
+def test_bfloat16_training_runs_every_forward_pass_under_bfloat16_autocast(prepared, tmp_path, monkeypatch):
     import torch
 
-    _prepare(small_corpus, tmp_path)
     entered = []
     autocast = torch.autocast
 
@@ -158,7 +162,7 @@ def test_bfloat16_training_runs_every_forward_pass_under_bfloat16_autocast(small
 
     monkeypatch.setattr(torch, "autocast", recording_autocast)
     autocast_class, grad_scaler = torch.cuda.amp.autocast, torch.cuda.amp.GradScaler
-    summary = train(TrainConfig(prepared=tmp_path / "prepared", output=tmp_path / "run", dev_sentences=10,
+    summary = train(TrainConfig(prepared=prepared, output=tmp_path / "run", dev_sentences=10,
                                 precision="bfloat16", average=1,
                                 sockeye_args=("--max-updates", "12", "--checkpoint-interval", "6",
                                               "--batch-size", "256")))
@@ -170,12 +174,12 @@ def test_bfloat16_training_runs_every_forward_pass_under_bfloat16_autocast(small
     (translation,) = Translator(tmp_path / "run" / "model", tmp_path / "run").translate(["The dog sees a cat."])
     assert isinstance(translation, str)
     entered.clear()
-    train(TrainConfig(prepared=tmp_path / "prepared", output=tmp_path / "run32", dev_sentences=10,
+    train(TrainConfig(prepared=prepared, output=tmp_path / "run32", dev_sentences=10,
                       precision="float32", average=1, sockeye_args=("--max-updates", "6", "--batch-size", "256")))
     assert entered == []
 
 
-def test_tf32_that_sockeye_turns_on_for_training_is_off_again_afterwards(small_corpus, tmp_path, monkeypatch):
+def test_tf32_that_sockeye_turns_on_for_training_is_off_again_afterwards(prepared, tmp_path, monkeypatch):
     """On a GPU Sockeye enables TF32 for the whole process; a model scored after training in the
     same process (the SageMaker job) must be translated in float32, as `s2s evaluate` does."""
     import torch
@@ -189,10 +193,9 @@ def test_tf32_that_sockeye_turns_on_for_training_is_off_again_afterwards(small_c
         seen.append(torch.backends.cuda.matmul.allow_tf32)
         return init_device(args)
 
-    _prepare(small_corpus, tmp_path)
     monkeypatch.setattr(utils, "init_device", init_device_as_on_a_gpu)
     assert torch.backends.cuda.matmul.allow_tf32 is False
-    train(TrainConfig(prepared=tmp_path / "prepared", output=tmp_path / "run", dev_sentences=10, average=1,
+    train(TrainConfig(prepared=prepared, output=tmp_path / "run", dev_sentences=10, average=1,
                       sockeye_args=("--max-updates", "4", "--checkpoint-interval", "4", "--batch-size", "256")))
     assert seen == [True]
     assert torch.backends.cuda.matmul.allow_tf32 is False

@@ -58,7 +58,7 @@ demo: install
 	$(BIN)/s2s demo --workdir demo
 
 test: install-dev
-	$(BIN)/python -m pytest -n 2 --dist loadscope --no-loadscope-reorder
+	$(BIN)/python -m pytest
 
 # CI runs the suite on .venv's Python; this quick job keeps the newest Python here (3.13 or later)
 # from breaking unseen. Its own venv has neither torch nor Sockeye (S2S_TORCH=none: PyPI's torch is

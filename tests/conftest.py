@@ -65,8 +65,9 @@ def pytest_runtest_protocol(item, nextitem):
 
 
 def shared_tmp(tmp_path_factory) -> Path | None:
-    """Under pytest-xdist (`make test` runs `-n 2`), the temporary folder of the whole run, above each
-    worker's own: where what is built once for every worker lives. None in a plain pytest run."""
+    """Under pytest-xdist (`pytest -n 2 --dist loadscope --no-loadscope-reorder`: by module, in this
+    file's order), the temporary folder of the whole run, above each worker's own: where what is built
+    once for every worker lives. None in a plain pytest run."""
     return tmp_path_factory.getbasetemp().parent if os.environ.get("PYTEST_XDIST_WORKER") else None
 
 

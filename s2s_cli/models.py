@@ -26,30 +26,47 @@ def _add_model_choice(p: argparse.ArgumentParser) -> None:
     add_engine(p)
 
 
-def _load_translator(args: argparse.Namespace):
-    """A translator for --run (a training run) or for a published version, and its name."""
-    from seq2seq.engines.choice import open_translator
-    from seq2seq.engines.translator import DecodeConfig
+def _choose_model(args: argparse.Namespace):
+    """The model of --run (a training run) or of a published version, its language pair, and its
+    terms record (how it was trained to apply terms)."""
     from seq2seq.versions.run_dir import RunDir
 
     if args.run:
-        model = RunDir(args.run).model_files()
-    else:
-        from seq2seq.versions.store import ModelStore
+        run = RunDir(args.run)
+        summary = run.read_summary()
+        return (run.model_files(), (summary["source_lang"], summary["target_lang"]),
+                summary.get("terms", {"trained": False}))
+    from seq2seq.versions.store import ModelStore
 
-        model = ModelStore(args.store).select(args.version, args.source_lang, args.target_lang).model_files()
+    version = ModelStore(args.store).select(args.version, args.source_lang, args.target_lang)
+    return version.model_files(), version.pair, version.terms
+
+
+def _open(args: argparse.Namespace, model):
+    from seq2seq.engines.choice import open_translator
+    from seq2seq.engines.translator import DecodeConfig
+
     translator, _ = open_translator(model, args.engine, DecodeConfig(dtype=args.dtype))
-    return translator, model.name
+    return translator
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
     from seq2seq.engines.translator import DecodeOptions
     from seq2seq.versions.evaluate import evaluate
+    from seq2seq.versions.term_test import TermsTest, require_trained
 
-    translator, name = _load_translator(args)
-    result = evaluate(translator, args.source, args.reference, options=DecodeOptions(beam_size=args.beam_size))
+    model, pair, terms = _choose_model(args)
+    terms_test = None
+    if args.terms:  # checked before any translating
+        require_trained(f"the run {args.run}" if args.run else f"version {model.name}", terms)
+        terms_test = TermsTest.load(args.terms, *pair)
+    translator = _open(args, model)
+    options = DecodeOptions(beam_size=args.beam_size)
+    result = evaluate(translator, args.source, args.reference, options=options)
     s = result.scores
-    print(f"{name} on {result.name} ({s.sentences} sentences): BLEU {s.bleu:.2f}  chrF {s.chrf:.2f}")
+    print(f"{model.name} on {result.name} ({s.sentences} sentences): BLEU {s.bleu:.2f}  chrF {s.chrf:.2f}")
+    if terms_test:
+        print(_term_use_line(terms_test.score(translator, args.source, options)))
     print(f"BLEU signature: {s.bleu_signature}")
     print(f"chrF signature: {s.chrf_signature}")
 
@@ -66,7 +83,7 @@ def cmd_publish(args: argparse.Namespace) -> None:
         test_source, test_target, name = args.test_source, args.test_target, None
     else:
         test_source, test_target, name = PreparedDir(Path(summary["prepared"])).test_split()
-    version, results = release(args.run, args.store, test_source, test_target, name, args.review_test)
+    version, results = release(args.run, args.store, test_source, test_target, name, args.review_test, args.terms_test)
     result = next(iter(results.values()))
     print(f"published {version.id} to {args.store}: BLEU {result.scores.bleu:.2f} chrF {result.scores.chrf:.2f} "
           f"on {result.name} ({', '.join(f'{key} {r.scores.bleu:.2f}' for key, r in results.items())})")
@@ -76,6 +93,9 @@ def cmd_publish(args: argparse.Namespace) -> None:
         print(f"review set {review['name']} ({review['sentences']} sentences): BLEU {review['bleu']:.2f} "
               f"chrF {review['chrf']:.2f}" + (f"; {baseline['version']}: BLEU {baseline['bleu']:.2f}"
                                               if baseline else ""))
+    term_use = version.terms.get("term_use")
+    if term_use:
+        print(_term_use_line(term_use))
     print(f"BLEU signature: {result.scores.bleu_signature}")
 
 
@@ -83,8 +103,9 @@ def cmd_translate(args: argparse.Namespace) -> None:
     from data_prep.corpus import read_lines
     from seq2seq.engines.translator import DecodeOptions
 
-    translator, name = _load_translator(args)
-    log.info("translating with %s", name)
+    model, _, _ = _choose_model(args)
+    translator = _open(args, model)
+    log.info("translating with %s", model.name)
     lines = read_lines(args.input) if args.input else (line.rstrip("\r\n") for line in sys.stdin)
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
     try:
@@ -94,6 +115,21 @@ def cmd_translate(args: argparse.Namespace) -> None:
     finally:
         if args.output:
             out.close()
+
+
+def _term_use_line(t: dict) -> str:
+    """A terms test's record (seq2seq/versions/term_test.py) as `s2s evaluate` and `publish` print it."""
+    engine = f", {t['engine']}" if "engine" in t else ""
+    return (f"term use with {t['file']} ({t['entries']} terms) on the {t['sentences']} sentences of {t['test']} "
+            f"with terms: {t['percent']:.2f}% ({t['hits']} of {t['occurrences']} occurrences{engine})")
+
+
+def _terms_summary(version) -> str:
+    """Whether a version was trained to apply terms, and its term use rate if it was scored on one."""
+    term_use = version.terms.get("term_use")
+    if term_use:
+        return f"term use {term_use['percent']:6.2f}% with {term_use['file']}"
+    return "terms trained, no term use score" if version.terms_trained else "not trained for terms"
 
 
 def _list_versions(store, as_json: bool) -> None:
@@ -110,7 +146,7 @@ def _list_versions(store, as_json: bool) -> None:
         review = (f"  review BLEU {v.review_bleu:6.2f} on {v.info['review_test']['name']}"
                   if v.review_bleu is not None else "")
         print(f"{mark} {v.id}  {v.pair[0]}->{v.pair[1]}  BLEU {v.bleu:6.2f}  chrF {v.info['test']['chrf']:6.2f}  "
-              f"({engines})  {v.info['test']['name']}{review}  {v.info['created']}")
+              f"({engines})  {v.info['test']['name']}{review}  {_terms_summary(v)}  {v.info['created']}")
 
 
 def cmd_models(args: argparse.Namespace) -> None:
@@ -130,7 +166,7 @@ def cmd_models(args: argparse.Namespace) -> None:
 
 
 def _add_models(sub: argparse._SubParsersAction) -> None:
-    from seq2seq.versions.store import PROMOTE_TOLERANCE
+    from seq2seq.versions.store import PROMOTE_TOLERANCE, TERM_USE_TOLERANCE
 
     p = sub.add_parser("models", help="list, promote and roll back the versions in a model store",
                        description="List published versions with their test scores (* marks each language "
@@ -148,7 +184,9 @@ def _add_models(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--tolerance", type=float, default=PROMOTE_TOLERANCE,
                    help="refuse a version whose test BLEU is more than this below the current default's "
                    "(default: %(default)s)")
-    q.add_argument("--force", action="store_true", help="promote even below the tolerance")
+    q.add_argument("--force", action="store_true",
+                   help="promote even below the tolerance, or with a term use rate more than "
+                   f"{TERM_USE_TOLERANCE} points below the default's on the same terms test")
     q = models.add_parser("rollback", help="return a language pair to its previous default")
     add_store(q)
     q.add_argument("--source-lang", required=True, help="source language code")
@@ -161,6 +199,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     _add_model_choice(p)
     p.add_argument("--source", type=Path, required=True, help="test source file")
     p.add_argument("--reference", type=Path, required=True, help="test reference file")
+    p.add_argument("--terms", type=Path, metavar="FILE",
+                   help="also report the term use rate with this term file's glossary (CSV, TSV or TMX, with the "
+                   "test set's language pair) on the test sentences that contain its terms; BLEU stays without it")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("publish", help="score a training run on a test set and publish it as a model version",
@@ -173,6 +214,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--review-test", type=Path, metavar="FILE.tsv",
                    help="also score on a review test set of source<TAB>target lines (e.g. `s2s review export "
                    "--test-output`), with the headline engine; a fine-tuned run's parent is scored on it too")
+    p.add_argument("--terms-test", type=Path, metavar="FILE",
+                   help="also record the term use rate with this term file's glossary (CSV, TSV or TMX) on the test "
+                   "sentences that contain its terms, with the headline engine; the gate compares it (models promote)")
     p.set_defaults(func=cmd_publish)
 
     p = sub.add_parser("translate", help="translate stdin or a file, one sentence per line",

@@ -12,21 +12,28 @@ from seq2seq.versions.lineage import check_test_set, find_parent
 from seq2seq.versions.review_set import ReviewSet
 from seq2seq.versions.run_dir import RunDir
 from seq2seq.versions.store import publish
+from seq2seq.versions.term_test import TermsTest, require_trained
 from seq2seq.versions.version import EXPORT_DIR, Version
 
 logger = logging.getLogger(__name__)
 
 
 def release(run_dir: Path, store: Path, test_source: Path, test_target: Path,
-            name: str | None = None, review_test: Path | None = None) -> tuple[Version, dict[str, TestResult]]:
-    """Publishes the run as a version scored on the test set, and on `review_test` (a TSV) when given;
-    returns it and its scores, the headline first. A model the converter refuses is published without
-    an export, with the reason. A fine-tuned run must be scored on its parent's test set."""
+            name: str | None = None, review_test: Path | None = None,
+            terms_test: Path | None = None) -> tuple[Version, dict[str, TestResult]]:
+    """Publishes the run as a version scored on the test set, on `review_test` (a TSV) and with the
+    glossary of `terms_test` (a term file; seq2seq/versions/term_test.py) when given; returns it and
+    its scores, the headline first. A model the converter refuses is published without an export,
+    with the reason. A fine-tuned run must be scored on its parent's test set."""
     run = RunDir(run_dir)
     summary = run.read_summary()
     if "init_from" in summary:
         check_test_set(summary["init_from"]["test"], summary["init_from"]["version"], test_source, test_target)
     review_set = ReviewSet.load(review_test) if review_test else None
+    terms = None
+    if terms_test:
+        require_trained(f"the run {run_dir}", summary.get("terms", {"trained": False}))
+        terms = TermsTest.load(terms_test, summary["source_lang"], summary["target_lang"])
     with tempfile.TemporaryDirectory(prefix="s2s-export-") as tmp:
         export, refused = Path(tmp) / EXPORT_DIR, None
         export.mkdir()
@@ -39,5 +46,6 @@ def release(run_dir: Path, store: Path, test_source: Path, test_target: Path,
                            export_problem=refused)
         results = evaluate_engines(model, test_source, test_target, name)
         review = review_set.score(model, next(iter(results)), find_parent(summary, store)) if review_set else None
-        version = publish(run_dir, store, results, export, refused, review)
+        term_use = terms.score_model(model, next(iter(results)), test_source) if terms else None
+        version = publish(run_dir, store, results, export, refused, review, term_use)
     return version, results

@@ -39,6 +39,8 @@ DEFAULT_STORE = Path(os.environ.get("S2S_STORE", "models"))
 PROMOTIONS_JSON = "promotions.json"
 # How far below the current default's test BLEU a version may be and still be promoted unforced.
 PROMOTE_TOLERANCE = 1.0
+# How many points below the current default's term use rate, on the same terms test, a version may be.
+TERM_USE_TOLERANCE = 2.0
 READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
 
 
@@ -53,10 +55,11 @@ def _version_id(source_lang: str, target_lang: str, created: datetime, digest: s
 
 
 def publish(run_dir: Path, store: Path, results: dict[str, TestResult], export: Path | None = None,
-            export_refused: str | None = None, review_test: dict | None = None) -> Version:
+            export_refused: str | None = None, review_test: dict | None = None,
+            term_use: dict | None = None) -> Version:
     """Copies a finished run, and its CTranslate2 `export`, into the store as a new version scored
-    by `results` (the same test set on each engine and precision, the headline first), and on a
-    review test set (seq2seq/versions/review_set.py) when given."""
+    by `results` (the same test set on each engine and precision, the headline first), on a review
+    test set (seq2seq/versions/review_set.py) and by a terms test (term_test.py) when given."""
     run = RunDir(run_dir)
     headline, test = next(iter(results.items()))
     summary = run.read_summary()
@@ -89,6 +92,8 @@ def publish(run_dir: Path, store: Path, results: dict[str, TestResult], export: 
                          "hyperparameters": summary["sockeye_args"], "updates": summary["updates"],
                          "checkpoints": summary["checkpoints"], "averaging": summary.get("averaging"),
                          "init_from": summary.get("init_from", {}).get("version")},
+            "terms": {**summary.get("terms", {"trained": False, "why": "trained before s2s annotated terms"}),
+                      **({"term_use": term_use} if term_use else {})},
             **({"review_test": review_test} if review_test else {}),
             "software": _software_versions(),
             "files": {str(p.relative_to(tmp)): file_sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()},
@@ -228,13 +233,14 @@ class ModelStore:
     def promote(self, version_id: str, tolerance: float = PROMOTE_TOLERANCE, force: bool = False) -> Version:
         """Makes a version its pair's default; returns the previous default. Refuses a version scored
         on another test set than the current default, or whose test BLEU is more than `tolerance` below
-        the default's, unless forced (seq2seq/versions/gate.py)."""
+        the default's, or whose term use rate on the same terms test is more than TERM_USE_TOLERANCE points
+        below, unless forced (seq2seq/versions/gate.py)."""
         snapshot = self.snapshot()
         version = snapshot.get(version_id)
         current = snapshot.default_for(*version.pair)
         if current.id == version.id:
             raise S2SError(f"{version.id} is already the default for {'->'.join(version.pair)}")
-        refusal = None if force else promotion_refusal(version, current, tolerance)
+        refusal = None if force else promotion_refusal(version, current, tolerance, TERM_USE_TOLERANCE)
         if refusal:
             raise S2SError(refusal)
         with self._promotions_locked() as promotions:

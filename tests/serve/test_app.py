@@ -12,8 +12,6 @@ from serve.config import ServeConfig
 # The demo's sentences. What they become is not fixed here: `_alone` and the `translated` fixture say.
 DOG = "The small dog sees a red car."
 APPLES = "Today my mother buys three green apples."
-# Only tests/serve/test_terms.py still compares with these words.
-DOG_DE = "Der kleine Hund sieht ein rotes Auto."
 
 
 @pytest.fixture(scope="module")

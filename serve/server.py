@@ -24,10 +24,21 @@ logger = logging.getLogger(__name__)
 READ_TIMEOUT_S = 10
 
 
-def _worker_exit(server, worker) -> None:
+def forget_dead_workers_metrics():
+    """gunicorn's child_exit hook: drops a dead worker's live gauges from the metrics directory.
+
+    Call it in the master, after PROMETHEUS_MULTIPROC_DIR is set (prometheus_client reads it when
+    first imported) and before the workers start. gunicorn runs child_exit inside its SIGCHLD
+    handler, which re-enters itself when workers exit together: an import there, the master's
+    first of prometheus_client, was interrupted half done by the next worker's exit and the
+    re-entered import failed (`TypeError: unsupported callable`, `partially initialized module`),
+    printing a traceback in 5 of 48 stops. So the hook itself imports nothing."""
     from prometheus_client import multiprocess
 
-    multiprocess.mark_process_dead(worker.pid)
+    def child_exit(_arbiter, worker) -> None:
+        multiprocess.mark_process_dead(worker.pid)
+
+    return child_exit
 
 
 class _SilentClientUnreader(SocketUnreader):
@@ -71,7 +82,7 @@ class _Gunicorn(BaseApplication):
             # fields of 8 KiB each; longer is refused with a 400 before the app sees it.
             "limit_request_line": 4094, "limit_request_fields": 100, "limit_request_field_size": 8190,
             # Our own structured access log replaces gunicorn's.
-            "accesslog": None, "child_exit": _worker_exit,
+            "accesslog": None, "child_exit": forget_dead_workers_metrics(),
         }.items():
             self.cfg.set(key, value)
 
@@ -87,7 +98,7 @@ class _Gunicorn(BaseApplication):
 
 def run_server(config: ServeConfig, server: ServerConfig) -> None:
     """Serves until SIGTERM or Ctrl-C."""
-    # Set before any worker imports prometheus_client, which reads it at import time.
+    # Set before anything imports prometheus_client, which reads it at import time.
     metrics_dir = tempfile.mkdtemp(prefix="s2s-metrics-")
     os.environ[MULTIPROC_ENV] = metrics_dir
     logger.info("serving %s on http://%s:%d with %d worker(s)", config.store, server.host, server.port,

@@ -242,3 +242,40 @@ def test_sigterm_drains_requests_in_flight(store, translated, engine, sentences)
         assert time.monotonic() - started < 30 and process.returncode == 0
         with pytest.raises(requests.ConnectionError):
             requests.get(url + "/ping", timeout=2)
+
+
+def test_the_child_exit_hook_forgets_a_worker_without_importing(tmp_path, monkeypatch):
+    # gunicorn calls the hook inside its SIGCHLD handler, which re-enters itself when workers exit
+    # together; an import there was re-entered half done and failed. So the hook must import nothing.
+    import builtins
+
+    from serve.config import MULTIPROC_ENV
+    from serve.server import forget_dead_workers_metrics
+
+    monkeypatch.setenv(MULTIPROC_ENV, str(tmp_path))
+    hook = forget_dead_workers_metrics()
+    live, other = tmp_path / "gauge_livesum_4242.db", tmp_path / "gauge_livesum_4343.db"
+    live.write_bytes(b""), other.write_bytes(b"")
+
+    def no_import(*args, **kwargs):
+        raise AssertionError(f"the child_exit hook imported {args[0]}")
+
+    monkeypatch.setattr(builtins, "__import__", no_import)
+    hook(None, type("Worker", (), {"pid": 4242})())
+    monkeypatch.undo()
+    assert not live.exists() and other.exists()
+
+
+def test_stops_are_quiet_and_quick(store):
+    # Two workers that exit together, after each has served (and so written metrics), stopped as
+    # SageMaker does and as Ctrl-C does, twice each.
+    for stop in [signal.SIGTERM, signal.SIGINT] * 2:
+        with serving(store, "--workers", "2") as server:
+            for _ in range(4):
+                assert _translate(server.url, DOG).status_code == 200
+            started = time.monotonic()
+            server.process.send_signal(stop)
+            server.stop()
+        assert time.monotonic() - started < 5 and server.process.returncode == 0
+        log = "".join(server.stderr)
+        assert "Traceback" not in log and "Error" not in log, log

@@ -13,33 +13,42 @@ log = logging.getLogger("s2s")
 
 def _add_model_choice(p: argparse.ArgumentParser) -> None:
     """Options choosing the model to translate with: a training run, or a published version."""
-    from seq2seq.engines.translator import DTYPES, DecodeOptions
+    from seq2seq.engines.translator import DTYPES
+    from seq2seq.versions.decoding import CHOSEN, MODES
 
     p.add_argument("--run", type=Path, help="a training run directory (instead of a published version)")
     add_store(p)
     p.add_argument("--version", help="version id (default: the best-BLEU version for the language pair)")
     p.add_argument("--source-lang", help="source language code, to pick the default version")
     p.add_argument("--target-lang", help="target language code, to pick the default version")
-    p.add_argument("--beam-size", type=int, default=DecodeOptions().beam_size, help="beam size (default: %(default)s)")
+    p.add_argument("--decoding", choices=MODES, default=CHOSEN,
+                   help="the version's decoding options, chosen on its dev set when it was published, or "
+                   "Sockeye's own (beam 5, length penalty 1, its length bounds); a training run, or a version "
+                   "published before s2s chose them, decodes as Sockeye does (default: %(default)s)")
+    p.add_argument("--beam-size", type=int, help="beam size (default: that of --decoding)")
     p.add_argument("--dtype", choices=DTYPES, default="float32",
                    help="int8 runs a quantised model on the CPU (default: %(default)s)")
     add_engine(p)
 
 
 def _choose_model(args: argparse.Namespace):
-    """The model of --run (a training run) or of a published version, its language pair, and its
-    terms record (how it was trained to apply terms)."""
+    """The model of --run (a training run) or of a published version, its language pair, its terms
+    record (how it was trained to apply terms), and the decoding options of --decoding and --beam-size."""
+    from seq2seq.versions.decoding import options_from, with_beam
     from seq2seq.versions.run_dir import RunDir
 
+    if args.beam_size is not None and args.beam_size < 1:
+        raise S2SError(f"--beam-size must be 1 or more, not {args.beam_size}")
     if args.run:
         run = RunDir(args.run)
         summary = run.read_summary()
         return (run.model_files(), (summary["source_lang"], summary["target_lang"]),
-                summary.get("terms", {"trained": False}))
+                summary.get("terms", {"trained": False}), with_beam(options_from(None, args.decoding), args.beam_size))
     from seq2seq.versions.store import ModelStore
 
     version = ModelStore(args.store).select(args.version, args.source_lang, args.target_lang)
-    return version.model_files(), version.pair, version.terms
+    options = with_beam(options_from(version.info.get("decoding"), args.decoding), args.beam_size)
+    return version.model_files(), version.pair, version.terms, options
 
 
 def _open(args: argparse.Namespace, model):
@@ -51,17 +60,15 @@ def _open(args: argparse.Namespace, model):
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
-    from seq2seq.engines.translator import DecodeOptions
     from seq2seq.versions.evaluate import evaluate
     from seq2seq.versions.term_test import TermsTest, require_trained
 
-    model, pair, terms = _choose_model(args)
+    model, pair, terms, options = _choose_model(args)
     terms_test = None
     if args.terms:  # checked before any translating
         require_trained(f"the run {args.run}" if args.run else f"version {model.name}", terms)
         terms_test = TermsTest.load(args.terms, *pair)
     translator = _open(args, model)
-    options = DecodeOptions(beam_size=args.beam_size)
     result = evaluate(translator, args.source, args.reference, options=options)
     s = result.scores
     print(f"{model.name} on {result.name} ({s.sentences} sentences): BLEU {s.bleu:.2f}  chrF {s.chrf:.2f}")
@@ -83,7 +90,8 @@ def cmd_publish(args: argparse.Namespace) -> None:
         test_source, test_target, name = args.test_source, args.test_target, None
     else:
         test_source, test_target, name = PreparedDir(Path(summary["prepared"])).test_split()
-    version, results = release(args.run, args.store, test_source, test_target, name, args.review_test, args.terms_test)
+    version, results = release(args.run, args.store, test_source, test_target, name, args.review_test, args.terms_test,
+                               args.decoding, args.decoding_budget)
     result = next(iter(results.values()))
     print(f"published {version.id} to {args.store}: BLEU {result.scores.bleu:.2f} chrF {result.scores.chrf:.2f} "
           f"on {result.name} ({', '.join(f'{key} {r.scores.bleu:.2f}' for key, r in results.items())})")
@@ -96,25 +104,37 @@ def cmd_publish(args: argparse.Namespace) -> None:
     term_use = version.terms.get("term_use")
     if term_use:
         print(_term_use_line(term_use))
+    print(_decoding_line(version.info["decoding"]))
     print(f"BLEU signature: {result.scores.bleu_signature}")
 
 
 def cmd_translate(args: argparse.Namespace) -> None:
     from data_prep.corpus import read_lines
-    from seq2seq.engines.translator import DecodeOptions
 
-    model, _, _ = _choose_model(args)
+    model, _, _, options = _choose_model(args)
     translator = _open(args, model)
     log.info("translating with %s", model.name)
     lines = read_lines(args.input) if args.input else (line.rstrip("\r\n") for line in sys.stdin)
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
     try:
-        for translation in translator.translate_stream(lines, DecodeOptions(beam_size=args.beam_size)):
+        for translation in translator.translate_stream(lines, options):
             out.write(translation + "\n")
             out.flush()
     finally:
         if args.output:
             out.close()
+
+
+def _decoding_line(d: dict) -> str:
+    """A version's decoding record (seq2seq/versions/decoding.py) as `s2s publish` prints it."""
+    options = ", ".join(f"{key} {value}" for key, value in d["options"].items())
+    if "why" in d:
+        return f"decoding: Sockeye's ({options}): {d['why']}"
+    dev, sockeye = d["dev"], d["sockeye"]
+    before = f", test BLEU {sockeye['test_bleu']:.2f}" if "test_bleu" in sockeye else ""
+    return (f"decoding: {d['mode']} on {dev['sentences']} dev sentences ({options}): dev BLEU {dev['bleu']:.2f}, "
+            f"{dev['cpu_ms_per_sentence']:.2f} ms a sentence; Sockeye's: dev BLEU {sockeye['dev_bleu']:.2f}, "
+            f"{sockeye['cpu_ms_per_sentence']:.2f} ms{before}")
 
 
 def _term_use_line(t: dict) -> str:
@@ -194,6 +214,8 @@ def _add_models(sub: argparse._SubParsersAction) -> None:
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
+    from seq2seq.versions.decoding import CHOSEN, DEFAULT_BUDGET, MODES
+
     p = sub.add_parser("evaluate", help="translate a test set and score it with sacreBLEU",
                        description="Translate a test set and print sacreBLEU BLEU and chrF with their signatures.")
     _add_model_choice(p)
@@ -217,6 +239,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--terms-test", type=Path, metavar="FILE",
                    help="also record the term use rate with this term file's glossary (CSV, TSV or TMX) on the test "
                    "sentences that contain its terms, with the headline engine; the gate compares it (models promote)")
+    p.add_argument("--decoding", choices=MODES, default=CHOSEN,
+                   help="chosen: choose the beam size, length penalty and patience with the best BLEU on the dev set "
+                   "within --decoding-budget, which both engines then use by default; sockeye: decode as Sockeye does "
+                   "(default: %(default)s)")
+    p.add_argument("--decoding-budget", type=float, default=DEFAULT_BUDGET, metavar="RATIO",
+                   help="the CPU time a sentence that the chosen options may take, as a multiple of Sockeye's "
+                   "(default: %(default)s)")
     p.set_defaults(func=cmd_publish)
 
     p = sub.add_parser("translate", help="translate stdin or a file, one sentence per line",

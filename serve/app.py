@@ -4,12 +4,14 @@ import json
 import logging
 import os
 import time
+from dataclasses import replace
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from data_prep.errors import S2SError
 from seq2seq.engines.translator import DecodeOptions
+from seq2seq.versions.decoding import options_record
 from seq2seq.versions.version import VersionNotFound
 from serve import observability
 from serve.auth import RateLimiter, load_keys
@@ -39,33 +41,38 @@ def _registry() -> Registry:
     return current_app.extensions["s2s.registry"]
 
 
-def _options(body: dict) -> tuple[DecodeOptions, bool]:
-    """Decoding options from a request, checked against the server's bounds; and whether to return scores."""
+def _options(body: dict, served: ServedVersion) -> tuple[DecodeOptions, bool]:
+    """The version's decoding options with a request's beam size and alternatives, checked against the
+    server's bounds; and whether to return scores."""
     max_beam = serve_config().max_beam_size
-    beam_size = optional_field(body, "beam_size", int, min(DecodeOptions().beam_size, max_beam))
+    beam_size = optional_field(body, "beam_size", int, min(served.options.beam_size, max_beam))
     if not 1 <= beam_size <= max_beam:
         raise ApiError(400, f"field 'beam_size' must be between 1 and {max_beam}, not {beam_size}")
     alternatives = optional_field(body, "alternatives", int, 0)
     if not 0 <= alternatives < beam_size:
         raise ApiError(400, f"field 'alternatives' must be between 0 and beam_size - 1 ({beam_size - 1}), "
                             f"not {alternatives}")
-    return DecodeOptions(beam_size=beam_size, nbest=alternatives + 1), optional_field(body, "scores", bool, False)
+    options = replace(served.options, beam_size=beam_size, nbest=alternatives + 1)
+    return options, optional_field(body, "scores", bool, False)
 
 
-def _translate(texts: list[str], source: str | None, target: str | None, version_id: str | None,
-               options: DecodeOptions = DecodeOptions(),
-               terms: TermRequest | None = None) -> tuple[list[TextResult], ServedVersion]:
-    registry = _registry()
-    served = registry.resolve(source, target, version_id)
+def _resolve(source: str | None, target: str | None, version_id: str | None) -> ServedVersion:
+    served = _registry().resolve(source, target, version_id)
     g.version = served.version.id
+    return served
+
+
+def _translate(texts: list[str], served: ServedVersion, options: DecodeOptions | None = None,
+               terms: TermRequest | None = None) -> list[TextResult]:
+    """`options`: the version's own unless given."""
     g.items = len(texts)
     glossary = None
     if terms is not None:
-        glossaries = registry.glossaries
+        glossaries = _registry().glossaries
         glossary = current_app.extensions["s2s.glossaries"].compiled(terms, served.version, glossaries.served,
                                                                      glossaries.problems)
-    return served.translate(texts, options, current_app.extensions["s2s.cache"], serve_config().request_timeout_s,
-                            glossary), served
+    return served.translate(texts, options or served.options, current_app.extensions["s2s.cache"],
+                            serve_config().request_timeout_s, glossary)
 
 
 def _terms_answer(terms) -> list[dict]:
@@ -85,9 +92,10 @@ def _own_format(body: dict, pair_required: bool):
     for field, value in (("source", source), ("target", target)):
         if (pair_required or source or target) and not value:
             raise ApiError(400, f"missing field '{field}': the {field} language code, e.g. \"en\"")
-    options, with_scores = _options(body)
+    served = _resolve(source, target, version_id)
+    options, with_scores = _options(body, served)
     terms = term_request(body, serve_config().max_glossary_entries)
-    results, served = _translate(texts, source, target, version_id, options, terms)
+    results = _translate(texts, served, options, terms)
     answer = {"translations": [r.translation for r in results], "version": served.version.id,
               "bleu": served.version.bleu}
     if options.nbest > 1:
@@ -120,6 +128,9 @@ def models():
         models=[{"id": v.id, "source": v.pair[0], "target": v.pair[1], "bleu": v.bleu,
                  "chrf": v.info["test"]["chrf"], "scores": v.scores, "test_set": v.info["test"]["name"],
                  "review_bleu": v.review_bleu, "terms": v.terms,
+                 "decoding": {"options": options_record(v.decoding),
+                              **{key: value for key, value in v.info.get("decoding", {}).items()
+                                 if key in ("mode", "dev", "why")}},
                  "created": v.info["created"], "default": defaults.get("-".join(v.pair)) == v.id,
                  "loaded": v.id in engines, **({"engine": engines[v.id]} if v.id in engines else {})}
                 for v in snapshot.versions],
@@ -164,14 +175,15 @@ def invocations():
         for i, instance in enumerate(instances):
             if not isinstance(instance, dict) or "data" not in instance:
                 raise ApiError(400, f"instances[{i}] must be an object with a 'data' field")
-        results, _ = _translate(check_texts([instance["data"] for instance in instances], "instances[].data"),
-                                None, None, None)
+        results = _translate(check_texts([instance["data"] for instance in instances], "instances[].data"),
+                             _resolve(None, None, None))
         return jsonify(predictions=[{"target": r.translation} for r in results])
     if mimetype == "text/plain":
         lines = text_body().split("\n")
         if lines[-1] == "":
             lines.pop()
-        results, _ = _translate(check_texts([line.removesuffix("\r") for line in lines], "lines"), None, None, None)
+        results = _translate(check_texts([line.removesuffix("\r") for line in lines], "lines"),
+                             _resolve(None, None, None))
         return Response("".join(r.translation + "\n" for r in results), mimetype="text/plain")
     if mimetype in JSONLINES:
         texts = []
@@ -182,7 +194,7 @@ def invocations():
             if not isinstance(record, dict) or not isinstance(record.get("source"), str):
                 raise ApiError(400, f"line {number} must be an object with a string 'source' field")
             texts.append(record["source"])
-        results, _ = _translate(check_texts(texts, "lines"), None, None, None)
+        results = _translate(check_texts(texts, "lines"), _resolve(None, None, None))
         return Response("".join(json.dumps({"target": r.translation}, ensure_ascii=False) + "\n" for r in results),
                         mimetype=mimetype)
     raise ApiError(415, f"unsupported Content-Type {request.content_type or 'none'}; send application/json, "

@@ -35,6 +35,8 @@ class TextResult:
 class ServedVersion:
     def __init__(self, version: Version, batching: BatchConfig, engine: str, decode: DecodeConfig):
         self.version = version
+        # Its decoding options, chosen when it was published (seq2seq/versions/decoding.py).
+        self.options = version.decoding
 
         def load():
             self.translator, self.engine = open_translator(version.model_files(), engine, decode)

@@ -1,5 +1,5 @@
 """The CTranslate2 engine: a version's export (seq2seq/engines/ct2_convert.py) decoded by CTranslate2's
-C++ beam search, with Sockeye's decoding settings, so that it gives Sockeye's translations.
+C++ beam search. With SOCKEYE_DECODING's options it gives Sockeye's translations.
 
 It imports neither torch nor Sockeye, so a server on this engine does not load them.
 """
@@ -14,13 +14,6 @@ from seq2seq.engines.ct2_convert import Ct2Settings
 from seq2seq.engines.translator import EMPTY, DecodeConfig, DecodeOptions, Hypotheses, TextTranslator
 
 logger = logging.getLogger(__name__)
-
-# Sockeye's beam search keeps finished hypotheses in the beam and stops when every one has
-# finished; CTranslate2's stops once beam size x patience hypotheses have finished. With
-# patience 1 it missed longer hypotheses that Sockeye finds, and gave Sockeye's translation
-# for 96.4% of the demo's test sentences at beam 5; with 2, for all of them.
-PATIENCE = 2
-
 
 class Ranked(NamedTuple):
     """One input's hypotheses (subwords, the end-of-sentence included when generated), best first,
@@ -102,27 +95,30 @@ class Ct2Translator(TextTranslator):
                 nbest: int) -> list[Ranked]:
         return [Ranked(result.hypotheses, result.scores) for result in self._model.translate_batch(
             batch, beam_size=options.beam_size, num_hypotheses=nbest, return_scores=True, return_end_token=True,
-            # Sockeye's scoring: log-probability over length, and no minimum length.
-            length_penalty=1.0, min_decoding_length=0, max_input_length=0, max_decoding_length=max_length,
-            patience=PATIENCE, max_batch_size=self.config.batch_size)]
+            # Sockeye's scoring, and no minimum length.
+            length_penalty=options.length_penalty, min_decoding_length=0, max_input_length=0,
+            max_decoding_length=max_length, patience=options.patience, max_batch_size=self.config.batch_size)]
 
-    def _end_at_bound(self, pieces: list[str], ranked: Ranked, nbest: int) -> Ranked:
+    def _end_at_bound(self, pieces: list[str], ranked: Ranked, options: DecodeOptions) -> Ranked:
         """At its bound Sockeye ends each hypothesis with its end-of-sentence, whose probability counts
         in its score; CTranslate2 stops without it. This adds it, and ranks again."""
         hypotheses, scores = ranked
         cut = [k for k, hypothesis in enumerate(hypotheses) if hypothesis[-1:] != [self.settings.eos]]
         if cut:
             for k, result in zip(cut, self._model.score_batch([pieces] * len(cut), [hypotheses[k] for k in cut])):
-                scores[k] = sum(result.log_probs) / len(result.log_probs)
-        order = sorted(range(len(hypotheses)), key=lambda k: -scores[k])[:nbest]
+                scores[k] = sum(result.log_probs) / len(result.log_probs) ** options.length_penalty
+        order = sorted(range(len(hypotheses)), key=lambda k: -scores[k])[:options.nbest]
         return Ranked([hypotheses[k] for k in order], [scores[k] for k in order])
 
     def _translate(self, batch: list[list[str]], options: DecodeOptions) -> list[Ranked]:
-        """Decodes each input within its own length bound, as Sockeye does. CTranslate2 takes one bound
-        per call, so the batch is decoded within the largest, and the few inputs whose translation
-        reached their own bound are decoded again within it, grouped by bound."""
+        """Decodes each input within its own length bound, as Sockeye does (options.sockeye_bounds), or
+        else within the batch's largest. CTranslate2 takes one bound per call, so the batch is decoded
+        within the largest, and the few inputs whose translation reached their own bound are decoded
+        again within it, grouped by bound."""
         bounds = [self.settings.max_decoding_length(len(pieces)) for pieces in batch]
         outputs = self._decode(batch, options, max(bounds), options.nbest)
+        if not options.sockeye_bounds:
+            return outputs
         again: dict[int, list[int]] = {}
         for i, (output, bound) in enumerate(zip(outputs, bounds)):
             if any(len(hypothesis) > bound or hypothesis[-1:] != [self.settings.eos] for hypothesis in output.hypotheses):
@@ -131,7 +127,7 @@ class Ct2Translator(TextTranslator):
             batch_again = [batch[i] for i in indices]
             # Every hypothesis in the beam at the bound is a candidate once it is ended there.
             for i, ranked in zip(indices, self._decode(batch_again, options, bound, options.beam_size)):
-                outputs[i] = self._end_at_bound(batch[i], ranked, options.nbest)
+                outputs[i] = self._end_at_bound(batch[i], ranked, options)
         return outputs
 
     def hypotheses(self, sentences: list[str], options: DecodeOptions = DecodeOptions()) -> list[Hypotheses]:

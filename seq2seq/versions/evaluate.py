@@ -44,15 +44,28 @@ def score_key(engine: str, dtype: str) -> str:
     return f"{engine}-{dtype}"
 
 
-def evaluate_engines(model: ModelFiles, source: Path, reference: Path, name: str | None = None) -> dict[str, TestResult]:
-    """Scores a model on each engine and precision that can serve it, so that a version records
-    what each gives: Sockeye in float32, and CTranslate2 in float32 and int8 where the model has an
-    export (else Sockeye's own int8). The first is the version's headline score."""
+def open_scored(model: ModelFiles, key: str) -> TextTranslator:
+    """The model on the engine and precision of a score key (score_key); no engine's name has a "-"."""
+    engine, dtype = key.split("-", 1)
+    translator, _ = open_translator(model, engine, DecodeConfig(dtype=dtype))
+    return translator
+
+
+def engine_runs(model: ModelFiles) -> list[tuple[str, str]]:
+    """Each engine and precision that can serve a model, the headline first: CTranslate2 in float32
+    and int8 and Sockeye in float32 where the model has an export, else Sockeye in float32 and int8."""
     usable_export = model.export_dir is not None and model.export_problem is None
-    runs = ([(CTRANSLATE2, "float32"), (SOCKEYE, "float32"), (CTRANSLATE2, "int8")] if usable_export
+    return ([(CTRANSLATE2, "float32"), (SOCKEYE, "float32"), (CTRANSLATE2, "int8")] if usable_export
             else [(SOCKEYE, "float32"), (SOCKEYE, "int8")])
+
+
+def evaluate_engines(model: ModelFiles, source: Path, reference: Path, name: str | None = None,
+                     options: DecodeOptions = DecodeOptions(),
+                     runs: list[tuple[str, str]] | None = None) -> dict[str, TestResult]:
+    """Scores a model on each of `runs` (default: engine_runs), so that a version records what each
+    gives. The first is the version's headline score."""
     results = {}
-    for engine, dtype in runs:
+    for engine, dtype in runs or engine_runs(model):
         translator, _ = open_translator(model, engine, DecodeConfig(dtype=dtype))
-        results[score_key(engine, dtype)] = evaluate(translator, source, reference, name)
+        results[score_key(engine, dtype)] = evaluate(translator, source, reference, name, options)
     return results

@@ -56,10 +56,11 @@ def _version_id(source_lang: str, target_lang: str, created: datetime, digest: s
 
 def publish(run_dir: Path, store: Path, results: dict[str, TestResult], export: Path | None = None,
             export_refused: str | None = None, review_test: dict | None = None,
-            term_use: dict | None = None) -> Version:
+            term_use: dict | None = None, decoding: dict | None = None) -> Version:
     """Copies a finished run, and its CTranslate2 `export`, into the store as a new version scored
     by `results` (the same test set on each engine and precision, the headline first), on a review
-    test set (seq2seq/versions/review_set.py) and by a terms test (term_test.py) when given."""
+    test set (seq2seq/versions/review_set.py) and by a terms test (term_test.py) when given, with
+    its `decoding` record (seq2seq/versions/decoding.py)."""
     run = RunDir(run_dir)
     headline, test = next(iter(results.items()))
     summary = run.read_summary()
@@ -95,6 +96,7 @@ def publish(run_dir: Path, store: Path, results: dict[str, TestResult], export: 
             "terms": {**summary.get("terms", {"trained": False, "why": "trained before s2s annotated terms"}),
                       **({"term_use": term_use} if term_use else {})},
             **({"review_test": review_test} if review_test else {}),
+            **({"decoding": decoding} if decoding else {}),
             "software": _software_versions(),
             "files": {str(p.relative_to(tmp)): file_sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()},
         }

@@ -9,9 +9,10 @@ from data_prep.corpus import data_set_name, file_sha256, read_lines
 from data_prep.errors import S2SError
 from data_prep.termbase import read_termbase
 from data_prep.terms import Glossary, term_use
-from seq2seq.engines.choice import ModelFiles, open_translator
+from seq2seq.engines.choice import ModelFiles
 from seq2seq.engines.term_translation import translate_with_terms
-from seq2seq.engines.translator import DecodeConfig, DecodeOptions, TextTranslator
+from seq2seq.engines.translator import DecodeOptions, TextTranslator
+from seq2seq.versions.evaluate import open_scored
 
 logger = logging.getLogger(__name__)
 
@@ -57,9 +58,7 @@ class TermsTest:
                     record["percent"], hits, total, len(sentences), record["test"])
         return record
 
-    def score_model(self, model: ModelFiles, score_key: str, source: Path) -> dict:
+    def score_model(self, model: ModelFiles, score_key: str, source: Path, options: DecodeOptions) -> dict:
         """The record of `score`, translated with the engine and precision of `score_key` ("ctranslate2-int8",
         seq2seq/versions/evaluate.py score_key), which it names under "engine"."""
-        engine, dtype = score_key.split("-", 1)  # no engine's name has a "-"
-        translator, _ = open_translator(model, engine, DecodeConfig(dtype=dtype))
-        return {**self.score(translator, source), "engine": score_key}
+        return {**self.score(open_scored(model, score_key), source, options), "engine": score_key}

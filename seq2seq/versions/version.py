@@ -6,6 +6,8 @@ from pathlib import Path
 from data_prep.corpus import file_sha256
 from data_prep.errors import S2SError
 from seq2seq.engines.choice import ModelFiles
+from seq2seq.engines.translator import DecodeOptions
+from seq2seq.versions.decoding import options_from
 
 VERSION_JSON = "version.json"
 MODEL_DIR = "model"
@@ -57,6 +59,12 @@ class Version:
     @property
     def terms_trained(self) -> bool:
         return bool(self.terms.get("trained"))
+
+    @property
+    def decoding(self) -> DecodeOptions:
+        """The options both engines decode it with by default: those chosen on its dev set when it was
+        published, or Sockeye's (seq2seq/versions/decoding.py)."""
+        return options_from(self.info.get("decoding"))
 
     @property
     def model_dir(self) -> Path:

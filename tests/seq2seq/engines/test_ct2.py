@@ -2,6 +2,7 @@
 import json
 import shutil
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from data_prep.errors import S2SError
 from seq2seq.engines.choice import open_translator
 from seq2seq.engines.ct2_convert import convert
-from seq2seq.engines.translator import DecodeConfig, DecodeOptions
+from seq2seq.engines.translator import SOCKEYE_DECODING, DecodeConfig, DecodeOptions
 from seq2seq.versions.scoring import score
 from seq2seq.versions.store import ModelStore
 from tests.conftest import run_s2s
@@ -46,6 +47,19 @@ def test_ctranslate2_gives_sockeyes_translations_and_bleu_on_the_demo_model(engi
             (("sockeye", sockeye), ("ct2", ct2), ("int8", int8))}
     assert abs(bleu["ct2"] - bleu["sockeye"]) <= 0.3, bleu
     assert abs(bleu["int8"] - bleu["sockeye"]) <= 0.5, bleu
+
+
+def test_both_engines_honour_the_length_penalty(engines, test_set):
+    # Sockeye's mode with another length penalty: the engines still agree, on translations and scores,
+    # and the scores are normalised by length ** penalty.
+    sources = test_set[0][:100]
+    short = replace(SOCKEYE_DECODING, length_penalty=0.2)
+    sockeye, ct2 = (engines[name].hypotheses(sources, short) for name in ("sockeye", "ct2"))
+    assert sum(a.best == b.best for a, b in zip(sockeye, ct2)) / len(sources) >= 0.97
+    agreeing = [(a, b) for a, b in zip(sockeye, ct2) if a.best == b.best]
+    assert all(abs(a.scores[0] - b.scores[0]) < 1e-3 for a, b in agreeing)
+    plain = engines["ct2"].hypotheses(sources, SOCKEYE_DECODING)
+    assert sum(abs(p.scores[0] - c.scores[0]) > 1e-3 for p, c in zip(plain, ct2) if p.best == c.best) > len(sources) // 2
 
 
 def test_both_engines_apply_terms_alike(version, engines, test_set):

@@ -1,0 +1,80 @@
+"""Choosing a version's decoding options on its dev set when it is published.
+
+Sockeye's own decoding (SOCKEYE_DECODING: beam 5, length penalty 1, every hypothesis finished,
+each sentence within its own length bound) is not the best a model can do for its cost: on the
+demo, LibreTranslate's options (beam 4, length penalty 0.2, patience 1) scored 0.2-0.4 BLEU
+higher on the same model, for less time a sentence. So `s2s publish` decodes the dev set with
+each candidate below on CTranslate2 (one thread, as a server worker runs it), measures its BLEU
+and its CPU time a sentence, and keeps the best BLEU among Sockeye's mode and the candidates no
+slower than it times the budget; ties go to the faster. version.json records the choice with
+every candidate's figures (decoding.py reads it back). Sockeye honours the beam size and the
+length penalty; patience and shared length bounds are CTranslate2's.
+"""
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from data_prep.corpus import file_sha256, read_parallel
+from data_prep.errors import S2SError
+from seq2seq.engines.choice import CTRANSLATE2, ModelFiles, open_translator
+from seq2seq.engines.translator import SOCKEYE_DECODING, DecodeConfig, DecodeOptions, TextTranslator
+from seq2seq.versions.decoding import CHOSEN, DEFAULT_BUDGET, SOCKEYE_MODE, check_budget, options_record
+from seq2seq.versions.scoring import score
+
+logger = logging.getLogger(__name__)
+
+CANDIDATES = tuple(DecodeOptions(beam_size=beam, length_penalty=penalty, patience=1, sockeye_bounds=False)
+                   for beam in (2, 3, 4, 5) for penalty in (0.2, 0.6, 1.0))
+# Dev sentences decoded per candidate: enough for BLEU to tell candidates apart, few enough that
+# choosing stays a small part of publishing.
+DEV_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class Measured:
+    options: DecodeOptions
+    dev_bleu: float
+    cpu_ms_per_sentence: float
+
+    def as_dict(self) -> dict:
+        return {**options_record(self.options), "dev_bleu": self.dev_bleu,
+                "cpu_ms_per_sentence": self.cpu_ms_per_sentence}
+
+
+def pick(sockeye: Measured, candidates: list[Measured], budget: float) -> Measured:
+    """The best dev BLEU of Sockeye's mode and the candidates within the budget, the faster on a tie."""
+    affordable = [m for m in candidates if m.cpu_ms_per_sentence <= sockeye.cpu_ms_per_sentence * budget]
+    return max([sockeye, *affordable], key=lambda m: (m.dev_bleu, -m.cpu_ms_per_sentence))
+
+
+def _measure(translator: TextTranslator, sources: list[str], references: list[str],
+             options: DecodeOptions) -> Measured:
+    # CPU time, not wall time: a busy machine slows both alike, and the choice should not depend on it.
+    started = time.process_time()
+    hypotheses = translator.translate(sources, options)
+    cpu = time.process_time() - started
+    return Measured(options, score(hypotheses, references).bleu, round(cpu / len(sources) * 1000, 3))
+
+
+def choose(model: ModelFiles, dev_source: Path, dev_target: Path, budget: float = DEFAULT_BUDGET) -> dict:
+    """Decodes the dev set with Sockeye's mode and each candidate; returns version.json's "decoding"
+    record, whose "options" both engines use by default."""
+    check_budget(budget)
+    pairs = list(read_parallel(dev_source, dev_target))[:DEV_LIMIT]
+    if not pairs:
+        raise S2SError(f"{dev_source}: the dev set is empty; nothing to choose decoding options on")
+    sources, references = [s for s, _ in pairs], [r.strip() for _, r in pairs]
+    # One thread and one batch at a time, as a server worker decodes.
+    translator, _ = open_translator(model, CTRANSLATE2, DecodeConfig(threads=1))
+    translator.translate(sources[:8])
+    sockeye = _measure(translator, sources, references, SOCKEYE_DECODING)
+    measured = [_measure(translator, sources, references, options) for options in CANDIDATES]
+    chosen = pick(sockeye, measured, budget)
+    logger.info("decoding chosen on %d dev sentences: %s, BLEU %.2f at %.2f ms a sentence (Sockeye's mode: "
+                "BLEU %.2f at %.2f ms)", len(sources), options_record(chosen.options), chosen.dev_bleu,
+                chosen.cpu_ms_per_sentence, sockeye.dev_bleu, sockeye.cpu_ms_per_sentence)
+    return {"mode": CHOSEN if chosen is not sockeye else SOCKEYE_MODE, "options": options_record(chosen.options),
+            "dev": {"sentences": len(sources), "source_sha256": file_sha256(dev_source), "bleu": chosen.dev_bleu,
+                    "cpu_ms_per_sentence": chosen.cpu_ms_per_sentence},
+            "budget": budget, "sockeye": sockeye.as_dict(), "candidates": [m.as_dict() for m in measured]}

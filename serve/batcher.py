@@ -5,7 +5,8 @@ and one thread takes up to `max_batch_size` sentences with the same decoding opt
 requests have been arriving less than `max_wait_ms` apart (a running average), it waits at
 most that long after the oldest for the batch to fill; a request that comes alone is
 translated at once. While the model is busy the queue fills by itself, so batches grow
-with the load.
+with the load. A request that finds the model idle and nothing queued is translated on its
+own thread when the engine allows it (CTranslate2), without the two hand-offs between threads.
 """
 import logging
 import threading
@@ -49,6 +50,11 @@ class Batcher:
         self._queue: deque[_Item] = deque()
         self._ready = threading.Condition()
         self._closed = False
+        # Whether the model is translating a batch, on the batcher's thread or a request's.
+        self._busy = False
+        # Set once loaded: whether the model may translate on a request's thread (translate_now).
+        self.on_any_thread = False
+        self._translate: TranslateFn | None = None
         self._loaded = threading.Event()
         self._load_error: BaseException | None = None
         # When the last request arrived, and the running average of the time between arrivals.
@@ -67,16 +73,41 @@ class Batcher:
                 raise QueueFull(f"version {self.name} is being unloaded")
             if len(self._queue) + len(sentences) > self.config.max_queue:
                 raise QueueFull(f"the translation queue is full ({len(self._queue)} sentences waiting)")
-            now = time.monotonic()
-            if self._last_arrival is not None:
-                gap = now - self._last_arrival
-                self._gap = gap if self._gap is None else 0.75 * self._gap + 0.25 * gap
-            self._last_arrival = now
+            now = self._arrived()
             items = [_Item(s, options, Future(), now) for s in sentences]
             self._queue.extend(items)
             observability.QUEUE_DEPTH.labels(self.name).set(len(self._queue))
             self._ready.notify()
         return [item.future for item in items]
+
+    def translate_now(self, sentences: list[str], options: DecodeOptions) -> list[Hypotheses] | None:
+        """Translates on the caller's thread when the model is idle and nothing is queued, as one batch;
+        None when it is not (or the engine must keep to the batcher's thread), and the caller submits.
+        At one request at a time this saves the hand-off to the batcher's thread and back."""
+        if not self.on_any_thread or not sentences or len(sentences) > self.config.max_batch_size:
+            return None
+        with self._ready:
+            if self._busy or self._queue or self._closed:
+                return None
+            self._busy = True
+            self._arrived()
+        try:
+            observability.BATCH_SIZE.labels(self.name).observe(len(sentences))
+            return self._translate(sentences, options)
+        finally:
+            with self._ready:
+                self._busy = False
+                if self._queue or self._closed:  # the batcher's thread waits for the model to be free
+                    self._ready.notify()
+
+    def _arrived(self) -> float:
+        """Notes a request's arrival (under the lock) for the running average of the gaps; returns when."""
+        now = time.monotonic()
+        if self._last_arrival is not None:
+            gap = now - self._last_arrival
+            self._gap = gap if self._gap is None else 0.75 * self._gap + 0.25 * gap
+        self._last_arrival = now
+        return now
 
     def close(self) -> None:
         """Finishes what is queued, then stops the thread, and returns when it has stopped: the
@@ -88,8 +119,8 @@ class Batcher:
 
     def _next_batch(self) -> list[_Item] | None:
         with self._ready:
-            while not self._queue:
-                if self._closed:
+            while not self._queue or self._busy:
+                if self._closed and not self._queue and not self._busy:  # nor a request's thread on the model
                     return None
                 self._ready.wait()
             first = self._queue[0]
@@ -109,11 +140,12 @@ class Batcher:
                     batch.append(item)
             self._queue.extendleft(reversed(rest))
             observability.QUEUE_DEPTH.labels(self.name).set(len(self._queue))
+            self._busy = bool(batch)
             return batch
 
     def _run(self, load: Callable[[], TranslateFn]) -> None:
         try:
-            translate = load()
+            self._translate = load()
         except BaseException as e:  # handed to the constructor, which raises it in the loading thread
             self._load_error = e
             return
@@ -122,16 +154,23 @@ class Batcher:
         while (batch := self._next_batch()) is not None:
             if not batch:
                 continue
-            started = time.monotonic()
-            observability.BATCH_SIZE.labels(self.name).observe(len(batch))
-            for item in batch:
-                observability.QUEUE_WAIT.labels(self.name).observe(started - item.enqueued)
             try:
-                results = translate([item.sentence for item in batch], batch[0].options)
-            except Exception as e:  # the requests report it; the thread must live on for the next batch
-                logger.exception("batch of %d sentences failed on %s", len(batch), self.name)
-                for item in batch:
-                    item.future.set_exception(e)
-                continue
-            for item, result in zip(batch, results):
-                item.future.set_result(result)
+                self._run_batch(batch)
+            finally:
+                with self._ready:
+                    self._busy = False
+
+    def _run_batch(self, batch: list[_Item]) -> None:
+        started = time.monotonic()
+        observability.BATCH_SIZE.labels(self.name).observe(len(batch))
+        for item in batch:
+            observability.QUEUE_WAIT.labels(self.name).observe(started - item.enqueued)
+        try:
+            results = self._translate([item.sentence for item in batch], batch[0].options)
+        except Exception as e:  # the requests report it; the thread must live on for the next batch
+            logger.exception("batch of %d sentences failed on %s", len(batch), self.name)
+            for item in batch:
+                item.future.set_exception(e)
+            return
+        for item, result in zip(batch, results):
+            item.future.set_result(result)

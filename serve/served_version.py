@@ -1,5 +1,6 @@
 """A version in memory: its model, its batcher, and the path from texts to translations."""
 import concurrent.futures
+import time
 from dataclasses import dataclass, replace
 
 from data_prep.errors import S2SError
@@ -45,6 +46,9 @@ class ServedVersion:
             return self.translator.hypotheses
 
         self.batcher = Batcher(load, batching, version.id)
+        # PyTorch's thread pools belong to the thread that loaded the model (serve/batcher.py says why);
+        # CTranslate2 runs a model from any thread.
+        self.batcher.on_any_thread = self.engine.engine == "ctranslate2"
         self._max_input_length = self.translator.max_input_length
 
     def _too_long(self, sentence: str) -> bool:
@@ -106,20 +110,32 @@ class ServedVersion:
         keys = [(self.version.id, options, s) for s in sentences]
         hypotheses: list[Hypotheses | None] = [cache.get(key) for key in keys]
         todo = [i for i, h in enumerate(hypotheses) if h is None]
-        futures = self.batcher.submit([sentences[i] for i in todo], options) if todo else []
-        _, pending = concurrent.futures.wait(futures, timeout=timeout_s)
-        if pending:
-            for future in futures:
-                future.cancel()
-            raise TranslationTimeout(f"the translation did not finish within {timeout_s:g} s; "
-                                     "the server is overloaded, retry later or send less text")
-        for i, future in zip(todo, futures):
-            hypotheses[i] = future.result()
-            cache.put(keys[i], hypotheses[i])
+        if not todo:
+            return hypotheses
+        started = time.monotonic()
+        done = self.batcher.translate_now([sentences[i] for i in todo], options)
+        if done is None:
+            futures = self.batcher.submit([sentences[i] for i in todo], options)
+            _, pending = concurrent.futures.wait(futures, timeout=timeout_s)
+            if pending:
+                for future in futures:
+                    future.cancel()
+                raise _timed_out(timeout_s)
+            done = [future.result() for future in futures]
+        for i, result in zip(todo, done):
+            hypotheses[i] = result
+            cache.put(keys[i], result)
+        if time.monotonic() - started > timeout_s:  # translated on the request's thread, but too late
+            raise _timed_out(timeout_s)
         return hypotheses
 
     def close(self) -> None:
         self.batcher.close()
+
+
+def _timed_out(timeout_s: float) -> TranslationTimeout:
+    return TranslationTimeout(f"the translation did not finish within {timeout_s:g} s; "
+                              "the server is overloaded, retry later or send less text")
 
 
 def _result(seg: Segmented, translations: list[list[str]], scores: list[float], options: DecodeOptions) -> TextResult:

@@ -100,3 +100,72 @@ def test_a_lone_request_is_not_kept_waiting_but_a_stream_of_them_is_batched():
     futures = [f for s in "bcd" for f in batcher.submit([s], DecodeOptions())]
     assert [f.result(5).best for f in futures] == ["B", "C", "D"]
     assert [batch for batch, _ in recorder.batches] == [["alone"], ["b", "c", "d"]]
+
+
+class ThreadRecorder(Recorder):
+    """Also records the thread of each batch, and fails if two batches ever overlap."""
+
+    def __init__(self):
+        super().__init__()
+        self.threads: list[int] = []
+        self._running = threading.Lock()
+
+    def __call__(self, sentences, options):
+        assert self._running.acquire(blocking=False), "two batches on the model at once"
+        try:
+            self.threads.append(threading.get_ident())
+            return super().__call__(sentences, options)
+        finally:
+            self._running.release()
+
+
+def test_an_idle_model_translates_on_the_requests_own_thread_when_the_engine_allows():
+    recorder = ThreadRecorder()
+    batcher = Batcher(lambda: recorder, BatchConfig(max_batch_size=4), "t")
+    assert batcher.translate_now(["a"], DecodeOptions()) is None  # Sockeye's case: the batcher's thread only
+    batcher.on_any_thread = True
+    assert [h.best for h in batcher.translate_now(["a", "b"], DecodeOptions())] == ["A", "B"]
+    assert recorder.threads[-1] == threading.get_ident()
+    # More than a batch holds goes through the batcher, which splits it.
+    assert batcher.translate_now(list("abcde"), DecodeOptions()) is None
+
+
+def test_a_busy_model_sends_requests_to_the_queue_and_the_batches_never_overlap():
+    recorder = ThreadRecorder()
+    batcher = Batcher(lambda: recorder, BatchConfig(max_batch_size=4, max_wait_ms=0), "t")
+    batcher.on_any_thread = True
+    recorder.gate.clear()
+    # A request's thread holds the model ...
+    inline = threading.Thread(target=lambda: batcher.translate_now(["x"], DecodeOptions()))
+    inline.start()
+    time.sleep(0.1)
+    # ... so others queue, and the batcher takes them once the model is free, in one batch.
+    assert batcher.translate_now(["y"], DecodeOptions()) is None
+    queued = batcher.submit(["y", "z"], DecodeOptions())
+    time.sleep(0.1)
+    assert [batch for batch, _ in recorder.batches] == []
+    recorder.gate.set()
+    inline.join(5)
+    assert [f.result(5).best for f in queued] == ["Y", "Z"]
+    assert [batch for batch, _ in recorder.batches] == [["x"], ["y", "z"]]
+    assert recorder.threads[0] == inline.ident and recorder.threads[1] == batcher._thread.ident
+
+
+def test_closing_waits_for_a_translation_on_a_requests_thread():
+    recorder = ThreadRecorder()
+    batcher = Batcher(lambda: recorder, BatchConfig(), "t")
+    batcher.on_any_thread = True
+    recorder.gate.clear()
+    results = []
+    inline = threading.Thread(target=lambda: results.append(batcher.translate_now(["x"], DecodeOptions())))
+    inline.start()
+    time.sleep(0.1)
+    closer = threading.Thread(target=batcher.close)
+    closer.start()
+    closer.join(0.3)
+    assert closer.is_alive()  # the model is still in use
+    assert batcher.translate_now(["y"], DecodeOptions()) is None
+    recorder.gate.set()
+    closer.join(5)
+    inline.join(5)
+    assert not closer.is_alive() and [h.best for h in results[0]] == ["X"]

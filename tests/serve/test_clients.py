@@ -74,3 +74,26 @@ def test_a_connection_left_open_after_a_413_does_not_hold_up_sigterm(store):
         # gunicorn alone waited here for the whole graceful timeout (25 s).
         assert time.monotonic() - started < READ_TIMEOUT_S + 5
         connection.close()
+
+
+def test_a_keep_alive_client_is_answered_whether_it_comes_back_at_once_or_after_a_pause(store, translated):
+    # Back at once, its thread answers it (LINGER_S); after a pause, the connection has gone back to the
+    # poller and a thread takes it again. Either way every answer is the right one, on one connection.
+    import http.client
+    import json
+
+    from serve.server import LINGER_S
+
+    dog = translated(DOG)
+    with serving(store, "--workers", "1") as server:
+        host, port = server.url.removeprefix("http://").split(":")
+        connection = http.client.HTTPConnection(host, int(port), timeout=10)
+        ports = set()
+        for pause in [0] * 5 + [LINGER_S * 4] * 3 + [0] * 3:
+            time.sleep(pause)
+            connection.request("POST", "/v1/translate", json.dumps(GOOD), {"Content-Type": "application/json"})
+            answer = connection.getresponse()
+            assert answer.status == 200 and json.loads(answer.read())["translations"] == [dog]
+            ports.add(connection.sock.getsockname()[1])  # http.client reconnects if the server closed it
+        assert len(ports) == 1
+        connection.close()

@@ -19,8 +19,10 @@ from tests.conftest import REPO, run_s2s
 
 
 def _config(corpora, output, **kw) -> PrepareConfig:
+    # No term annotation unless a test asks: it aligns the whole corpus (3 s for 2,000 pairs here), and
+    # tests/data_prep/test_term_annotation.py tests it.
     return PrepareConfig(corpora=tuple(corpora), source_lang="en", target_lang="de", output=output,
-                         subwords=kw.pop("subwords", SubwordConfig(vocab_size=600)), **kw)
+                         subwords=kw.pop("subwords", SubwordConfig(vocab_size=600)), terms=kw.pop("terms", None), **kw)
 
 
 def _plain(small_corpus, name="demo", split="train", **kw) -> CorpusSpec:

@@ -10,7 +10,9 @@ from tests.serve.strategies import requests_
 from tests.serve.test_gunicorn import GOOD, serving
 from tests.serve.test_terms import check_terms
 
-BUDGET = {"ctranslate2": 400, "sockeye": 100}
+# The HTTP surface is the same on both engines; Sockeye adds only its own handling of odd input, and
+# decodes junk slowly (100 examples took 81 s of CI's time against CTranslate2's 400 in 6 s).
+BUDGET = {"ctranslate2": 400, "sockeye": 30}
 # A large body of junk text takes Sockeye a while on 2 busy cores, and a request past the server's
 # timeout is a (correct) 503: the server's timeout is raised so that only a bug answers 5xx, and the
 # client waits longer than that, so that no answer means a hang.

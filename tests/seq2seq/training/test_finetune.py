@@ -195,7 +195,7 @@ def test_init_from_refuses_data_prepared_with_other_subwords(small_corpus, paren
 
     spec = CorpusSpec(name="other", source=small_corpus["train"][0], target=small_corpus["train"][1])
     prepare(PrepareConfig(corpora=(spec,), source_lang="en", target_lang="de", output=tmp_path / "prepared",
-                          dev_size=20, test_size=20, subwords=SubwordConfig(vocab_size=300)))
+                          dev_size=20, test_size=20, subwords=SubwordConfig(vocab_size=300), terms=None))
     with pytest.raises(S2SError, match=rf"was not prepared with the vocabulary of {parent.id}: its source vocabulary "
                                        rf"has \d+ entries, the version's 1001 .*--subwords-from {parent.id}"):
         train(TrainConfig(prepared=tmp_path / "prepared", output=tmp_path / "run", init_from=parent.path))

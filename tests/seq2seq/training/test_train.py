@@ -17,10 +17,11 @@ from tests.conftest import run_s2s
 
 
 def _prepare(small_corpus, tmp_path, subwords: SubwordConfig = SubwordConfig(vocab_size=400), dev_size: int = 20):
-    """The small corpus, prepared into tmp_path/prepared."""
+    """The small corpus, prepared into tmp_path/prepared, without term annotation (these tests train;
+    tests/data_prep/test_term_annotation.py tests annotation, and the demo trains with it)."""
     spec = CorpusSpec(name="demo", source=small_corpus["train"][0], target=small_corpus["train"][1])
     prepare(PrepareConfig(corpora=(spec,), source_lang="en", target_lang="de", output=tmp_path / "prepared",
-                          dev_size=dev_size, test_size=20, subwords=subwords))
+                          dev_size=dev_size, test_size=20, subwords=subwords, terms=None))
 
 
 @pytest.fixture(scope="module")

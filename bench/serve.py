@@ -19,7 +19,6 @@ else the CPU; Sockeye on the GPU when torch sees one). Every load level has a fi
 count and a time limit. Tokens are source subwords.
 """
 import argparse
-import http.client
 import json
 import multiprocessing
 import os
@@ -28,18 +27,18 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from load import run_load  # noqa: E402  (bench/load.py, beside this file)
+
 from data_prep.demo_corpus import DemoCorpusConfig, write_demo_corpus  # noqa: E402
 from seq2seq.engines.choice import open_translator  # noqa: E402
-from seq2seq.versions.store import ModelStore  # noqa: E402
 from seq2seq.engines.translator import DecodeConfig  # noqa: E402
+from seq2seq.versions.store import ModelStore  # noqa: E402
 from serve.config import default_workers, engine_threads  # noqa: E402
 from serve.local import free_port, wait_until_ready  # noqa: E402
 
@@ -47,11 +46,6 @@ BIN = Path(sys.executable).parent
 CONCURRENCY = (1, 4, 16, 64)
 LEVEL_TIME_LIMIT_S = 180
 ENGINES = ("sockeye", "ctranslate2")
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
 def _in_process(version, engine: str, dtype: str, sentences: list[str]) -> dict:
@@ -72,49 +66,13 @@ def _in_process(version, engine: str, dtype: str, sentences: list[str]) -> dict:
 
 def _load(url: str, sentences: list[str], tokens: dict[str, int], concurrency: int, requests_total: int,
           pair: tuple[str, str]) -> dict:
-    """`requests_total` one-sentence requests from `concurrency` client threads."""
-    latencies: list[float] = []
-    errors = []
-    next_index = iter(range(requests_total))
-    lock = threading.Lock()
-    deadline = time.monotonic() + LEVEL_TIME_LIMIT_S
+    """`requests_total` one-sentence requests from `concurrency` client threads, with source tokens a second."""
+    def request(i: int) -> tuple[str, dict]:
+        return "/v1/translate", {"q": sentences[i % len(sentences)], "source": pair[0], "target": pair[1]}
 
-    def client():
-        # http.client, not requests: on 2 cores shared with the server, requests' own CPU time
-        # per call held the server back (CTranslate2 at concurrency 16: 236 against 300 sentences/s).
-        connection = http.client.HTTPConnection(urlsplit(url).hostname, urlsplit(url).port, timeout=60)
-        while time.monotonic() < deadline:
-            with lock:
-                i = next(next_index, None)
-            if i is None:
-                return
-            body = json.dumps({"q": sentences[i % len(sentences)], "source": pair[0], "target": pair[1]})
-            start = time.perf_counter()
-            try:
-                connection.request("POST", "/v1/translate", body, {"Content-Type": "application/json"})
-                response = connection.getresponse()
-                response.read()
-                ok = response.status == 200
-            except (OSError, http.client.HTTPException):  # no answer within the timeout, say
-                connection.close()
-                ok = False
-            elapsed = time.perf_counter() - start
-            with lock:
-                (latencies if ok else errors).append(elapsed)
-
-    threads = [threading.Thread(target=client) for _ in range(concurrency)]
-    start = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - start
-    done = len(latencies)
-    done_tokens = sum(tokens[sentences[i % len(sentences)]] for i in range(done))
-    return {"concurrency": concurrency, "requests": done, "errors": len(errors), "wall_s": round(wall, 2),
-            "sentences_per_s": round(done / wall, 2), "tokens_per_s": round(done_tokens / wall, 1),
-            "p50_ms": round(_percentile(latencies, 50) * 1000, 1), "p95_ms": round(_percentile(latencies, 95) * 1000, 1),
-            "p99_ms": round(_percentile(latencies, 99) * 1000, 1)}
+    row = run_load(url, request, concurrency, requests_total, LEVEL_TIME_LIMIT_S)
+    done_tokens = sum(tokens[sentences[i % len(sentences)]] for i in range(row["requests"]))
+    return {**row, "tokens_per_s": round(done_tokens / row["wall_s"], 1)}
 
 
 def _server_levels(store: Path, sentences, tokens, options: list[str], pair: tuple[str, str]) -> list[dict]:

@@ -136,7 +136,7 @@ def test_a_busy_model_sends_requests_to_the_queue_and_the_batches_never_overlap(
     batcher.on_any_thread = True
     recorder.gate.clear()
     # A request's thread holds the model ...
-    inline = threading.Thread(target=lambda: batcher.translate_now(["x"], DecodeOptions()))
+    inline = threading.Thread(target=lambda: batcher.translate_now(["x"], DecodeOptions()), daemon=True)
     inline.start()
     time.sleep(0.1)
     # ... so others queue, and the batcher takes them once the model is free, in one batch.
@@ -157,10 +157,12 @@ def test_closing_waits_for_a_translation_on_a_requests_thread():
     batcher.on_any_thread = True
     recorder.gate.clear()
     results = []
-    inline = threading.Thread(target=lambda: results.append(batcher.translate_now(["x"], DecodeOptions())))
+    # Daemons: should the batcher fail to let go, the test fails and the run still ends.
+    inline = threading.Thread(target=lambda: results.append(batcher.translate_now(["x"], DecodeOptions())),
+                              daemon=True)
     inline.start()
     time.sleep(0.1)
-    closer = threading.Thread(target=batcher.close)
+    closer = threading.Thread(target=batcher.close, daemon=True)
     closer.start()
     closer.join(0.3)
     assert closer.is_alive()  # the model is still in use

@@ -63,3 +63,16 @@ def run_load(url: str, make_request: MakeRequest, concurrency: int, requests_tot
             "p50_ms": round(percentile(latencies, 50) * 1000, 1) if latencies else None,
             "p95_ms": round(percentile(latencies, 95) * 1000, 1) if latencies else None,
             "p99_ms": round(percentile(latencies, 99) * 1000, 1) if latencies else None}
+
+
+def save_load_plot(fig, left, right, ylabels: tuple[str, str], xlabel: str, path) -> None:
+    """Finishes and saves the two panels the load benchmarks draw: throughput (left) and latency
+    (right, log scale) against concurrent clients (log 2)."""
+    for axis, ylabel in zip((left, right), ylabels):
+        axis.set_xscale("log", base=2)
+        axis.set_xlabel(xlabel)
+        axis.set_ylabel(ylabel)
+        axis.legend(fontsize=7)
+    right.set_yscale("log")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)

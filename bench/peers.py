@@ -34,7 +34,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from load import run_load  # noqa: E402  (bench/load.py, beside this file)
+from load import run_load, save_load_plot  # noqa: E402  (bench/load.py, beside this file)
 
 from data_prep.corpus import read_parallel  # noqa: E402
 from data_prep.demo_corpus import DemoCorpusConfig, write_demo_corpus  # noqa: E402
@@ -231,14 +231,8 @@ def _plot(results: dict, path: Path) -> None:
             low = [level[key]["median"] - level[key]["min"] for level in levels]
             high = [level[key]["max"] - level[key]["median"] for level in levels]
             axis.errorbar(x, mid, yerr=[low, high], marker="o", capsize=3, label=f"{name} (BLEU {result['bleu']})")
-    for axis, ylabel in ((left, "sentences/s (median, range of the runs)"), (right, "p50 latency, ms")):
-        axis.set_xscale("log", base=2)
-        axis.set_xlabel("concurrent clients, one sentence per request")
-        axis.set_ylabel(ylabel)
-        axis.legend(fontsize=7)
-    right.set_yscale("log")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    save_load_plot(fig, left, right, ("sentences/s (median, range of the runs)", "p50 latency, ms"),
+                   "concurrent clients, one sentence per request", path)
 
 
 def main() -> None:

@@ -33,7 +33,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from load import run_load  # noqa: E402  (bench/load.py, beside this file)
+from load import run_load, save_load_plot  # noqa: E402  (bench/load.py, beside this file)
 
 from data_prep.demo_corpus import DemoCorpusConfig, write_demo_corpus  # noqa: E402
 from seq2seq.engines.choice import open_translator  # noqa: E402
@@ -104,14 +104,7 @@ def _plot(servers: dict[str, list[dict]], offline: dict[str, float], path: Path)
         right.plot([r["concurrency"] for r in rows], [r["p50_ms"] for r in rows], marker="o", label=f"{label}, p50")
     for (label, value), style in zip(offline.items(), (":", "--", "-.")):
         left.axhline(value, color="grey", linestyle=style, label=f"offline {label}")
-    for axis, ylabel in ((left, "sentences/s"), (right, "latency (ms)")):
-        axis.set_xscale("log", base=2)
-        axis.set_xlabel("concurrent clients")
-        axis.set_ylabel(ylabel)
-        axis.legend(fontsize=7)
-    right.set_yscale("log")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    save_load_plot(fig, left, right, ("sentences/s", "latency (ms)"), "concurrent clients", path)
 
 
 def _sentences(args: argparse.Namespace, work: Path) -> list[str]:

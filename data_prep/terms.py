@@ -308,6 +308,15 @@ def to_model(sentence: str, marked: Marked) -> tuple[str, Slots]:
     return "".join(out), Slots(tuple(terms), tuple(tuple(map(tuple, s)) for s in spaced), tuple(overflow))
 
 
+def without_stray_placeholders(source: str, translation: str) -> str:
+    """`translation` without the placeholders that its `source` lacks: a model trained for terms may emit
+    one for a sentence that has none (a tiny one did, for "A dog runs in the park."), and nothing would
+    fill it. A source with a placeholder of its own (a glossary's model input, a literal ⟦n⟧) keeps them."""
+    if "⟦" not in translation or "⟦" in source:
+        return translation
+    return from_model(translation, _NO_SLOTS)[0]
+
+
 def from_model(translation: str, slots: Slots) -> tuple[str, tuple[Term, ...], tuple[Term, ...]]:
     """The translation with its placeholders filled (those the input lacked dropped), and the terms
     whose target is in it (applied) and those whose target is not (missed)."""

@@ -138,14 +138,14 @@ class Ct2Translator(TextTranslator):
         todo = list(encoded)
         chunked = [self._chunks(encoded[i].split()) for i in todo]
         outputs = self._translate([chunk for chunks in chunked for chunk in chunks], options)
-        decode = self.subwords.target.decode
         start = 0
         for i, chunks in zip(todo, chunked):
             mine = outputs[start:start + len(chunks)]
             start += len(chunks)
             # A chunked sentence's hypotheses are its chunks' hypotheses of the same rank, joined.
             ranks = min(len(output.hypotheses) for output in mine)
-            translations = [decode(" ".join(p for output in mine for p in output.hypotheses[k] if p != self.settings.eos))
+            translations = [self._decoded(sentences[i], " ".join(p for output in mine for p in output.hypotheses[k]
+                                                               if p != self.settings.eos))
                             for k in range(ranks)]
             # CTranslate2 scores are length-normalised log-probabilities; Sockeye's are their negation.
             scores = [-sum(output.scores[k] for output in mine) / len(mine) for k in range(ranks)]

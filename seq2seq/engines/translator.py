@@ -11,6 +11,7 @@ from typing import Iterator
 
 from data_prep.errors import S2SError
 from data_prep.subwords import SubwordPair
+from data_prep.terms import without_stray_placeholders
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +101,10 @@ class TextTranslator(abc.ABC):
                    for i, s in enumerate(sentences) if s.strip()}
         return {i: pieces for i, pieces in encoded.items() if pieces}
 
+    def _decoded(self, source: str, pieces: str) -> str:
+        """A translation's subwords as text, without placeholders its source lacks (data_prep/terms.py)."""
+        return without_stray_placeholders(source, self.subwords.target.decode(pieces))
+
     def translate(self, sentences: list[str], options: DecodeOptions = DecodeOptions()) -> list[str]:
         return [h.best for h in self.hypotheses(sentences, options)]
 
@@ -180,11 +185,10 @@ class Translator(TextTranslator):
                 # Without fill-up, a batch of one costs one sentence, not a padded full batch.
                 outputs = self._sockeye(options).translate(inputs, fill_up_batches=False)
         results = [EMPTY] * len(sentences)
-        decode = self.subwords.target.decode
         for i, output in zip(todo, outputs):
             if options.nbest > 1:
-                results[i] = Hypotheses([decode(t) for t in output.nbest_translations],
+                results[i] = Hypotheses([self._decoded(sentences[i], t) for t in output.nbest_translations],
                                         [s[0] for s in output.nbest_scores])
             else:
-                results[i] = Hypotheses([decode(output.translation)], [output.score])
+                results[i] = Hypotheses([self._decoded(sentences[i], output.translation)], [output.score])
         return results

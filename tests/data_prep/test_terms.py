@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from data_prep.errors import S2SError
 from data_prep.terms import (PLACEHOLDERS, Glossary, Marked, Slots, Term, from_model, mark, term_use, to_model,
-                             user_defined_symbols)
+                             user_defined_symbols, without_stray_placeholders)
 from serve.segment import segment
 
 
@@ -385,3 +385,16 @@ def test_any_term_is_found_in_a_text_that_holds_it(source):
         return
     [match] = glossary.find(f"«\n{source}\n»")
     assert match.text == source.strip() and match.source == source.strip()
+
+
+@pytest.mark.parametrize("source,translation,expected", [
+    # A plain sentence: a placeholder the model made up goes, and so does the space it leaves.
+    ("A dog runs in the park.", "Ein Hund ⟦0⟧ läuft im Park.", "Ein Hund läuft im Park."),
+    ("A dog runs.", "⟦1⟧ Ein Hund läuft.", "Ein Hund läuft."),
+    ("A dog runs.", "Ein Hund läuft.", "Ein Hund läuft."),
+    # A source with placeholders of its own (a glossary's model input, a literal ⟦n⟧) keeps them for
+    # from_model to fill, or as the user wrote them.
+    ("A ⟦0⟧ runs.", "Ein ⟦0⟧ läuft.", "Ein ⟦0⟧ läuft."),
+])
+def test_placeholders_the_source_lacks_are_dropped(source, translation, expected):
+    assert without_stray_placeholders(source, translation) == expected

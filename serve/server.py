@@ -55,7 +55,8 @@ class _SilentClientUnreader(SocketUnreader):
 
 
 class PatientThreadWorker(ThreadWorker):
-    """gthread, except that a thread waits at most READ_TIMEOUT_S for a client to send more.
+    """gthread, except that a thread waits at most READ_TIMEOUT_S for a client to send more, lingers
+    on a keep-alive connection (handle), and SIGTERM wakes the poller (run).
 
     gunicorn's threads read a request with no time limit. A client that left a connection open
     after a 413 (its unread body made the connection readable, so a thread took it, drained the
@@ -97,8 +98,10 @@ class PatientThreadWorker(ThreadWorker):
             keepalive, conn = super().handle(conn)
             if not (keepalive and self.alive):
                 return keepalive, conn
-            readable, _, _ = select.select([conn.sock], [], [], LINGER_S)
-            if not readable:
+            # poll, not select: select refuses file descriptors past 1023, and a busy worker has them.
+            waiting = select.poll()
+            waiting.register(conn.sock, select.POLLIN)
+            if not waiting.poll(LINGER_S * 1000):
                 return keepalive, conn
 
 

@@ -111,14 +111,13 @@ class Ct2Translator(TextTranslator):
         return Ranked([hypotheses[k] for k in order], [scores[k] for k in order])
 
     def _translate(self, batch: list[list[str]], options: DecodeOptions) -> list[Ranked]:
-        """Decodes each input within its own length bound, as Sockeye does (options.sockeye_bounds), or
-        else within the batch's largest. CTranslate2 takes one bound per call, so the batch is decoded
-        within the largest, and the few inputs whose translation reached their own bound are decoded
-        again within it, grouped by bound."""
+        """Decodes each input within its own length bound, as Sockeye does, so that a sentence's
+        translation never depends on the batch it shared (a batch decoded within its longest
+        sentence's bound gave "Kamm." in company and "Kamm" alone). CTranslate2 takes one bound per
+        call, so the batch is decoded within the largest, and the few inputs whose translation
+        reached their own bound are decoded again within it, grouped by bound."""
         bounds = [self.settings.max_decoding_length(len(pieces)) for pieces in batch]
         outputs = self._decode(batch, options, max(bounds), options.nbest)
-        if not options.sockeye_bounds:
-            return outputs
         again: dict[int, list[int]] = {}
         for i, (output, bound) in enumerate(zip(outputs, bounds)):
             if any(len(hypothesis) > bound or hypothesis[-1:] != [self.settings.eos] for hypothesis in output.hypotheses):

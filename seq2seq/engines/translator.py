@@ -51,11 +51,6 @@ class DecodeOptions:
     # CTranslate2 missed longer hypotheses that Sockeye finds, and gave Sockeye's translation for
     # 96.4% of the demo's test sentences at beam 5; with 2, for all of them.
     patience: int = 2
-    # Sockeye's length bound to the letter: CTranslate2 takes one bound per call, so it decodes again,
-    # within their own bound, the sentences of a batch that reached it, and scores their end of
-    # sentence as Sockeye does (seq2seq/engines/ct2_translator.py). Off, a batch shares its longest
-    # sentence's bound and nothing is decoded twice.
-    sockeye_bounds: bool = True
 
 
 # Sockeye's own decoding, kept as a named mode: the engines' equivalence tests and users who need

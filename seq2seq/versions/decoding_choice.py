@@ -1,14 +1,15 @@
 """Choosing a version's decoding options on its dev set when it is published.
 
-Sockeye's own decoding (SOCKEYE_DECODING: beam 5, length penalty 1, every hypothesis finished,
-each sentence within its own length bound) is not the best a model can do for its cost: on the
-demo, LibreTranslate's options (beam 4, length penalty 0.2, patience 1) scored 0.2-0.4 BLEU
-higher on the same model, for less time a sentence. So `s2s publish` decodes the dev set with
+Sockeye's own decoding (SOCKEYE_DECODING: beam 5, length penalty 1, every hypothesis finished)
+is not the best a model can do for its cost: on the demo, LibreTranslate's options (beam 4,
+length penalty 0.2, patience 1) scored 0.2-0.4 BLEU higher on the same model, for less time a
+sentence. So `s2s publish` decodes the dev set with
 each candidate below on CTranslate2 (one thread, as a server worker runs it), measures its BLEU
 and its CPU time a sentence, and keeps the best BLEU among Sockeye's mode and the candidates no
 slower than it times the budget; ties go to the faster. version.json records the choice with
 every candidate's figures (decoding.py reads it back). Sockeye honours the beam size and the
-length penalty; patience and shared length bounds are CTranslate2's.
+length penalty; patience is CTranslate2's. Every candidate decodes each sentence within its own
+length bound, so that a translation never depends on its batch.
 """
 import logging
 import time
@@ -24,7 +25,7 @@ from seq2seq.versions.scoring import score
 
 logger = logging.getLogger(__name__)
 
-CANDIDATES = tuple(DecodeOptions(beam_size=beam, length_penalty=penalty, patience=1, sockeye_bounds=False)
+CANDIDATES = tuple(DecodeOptions(beam_size=beam, length_penalty=penalty, patience=1)
                    for beam in (2, 3, 4, 5) for penalty in (0.2, 0.6, 1.0))
 # Dev sentences decoded per candidate: enough for BLEU to tell candidates apart, few enough that
 # choosing stays a small part of publishing.

@@ -15,7 +15,7 @@ SOCKEYE = Measured(SOCKEYE_DECODING, dev_bleu=30.0, cpu_ms_per_sentence=10.0)
 
 
 def _candidate(beam: int, bleu: float, ms: float) -> Measured:
-    return Measured(DecodeOptions(beam_size=beam, patience=1, sockeye_bounds=False), bleu, ms)
+    return Measured(DecodeOptions(beam_size=beam, patience=1), bleu, ms)
 
 
 def test_the_best_bleu_within_the_budget_wins_and_a_tie_goes_to_the_faster():
@@ -28,7 +28,7 @@ def test_the_best_bleu_within_the_budget_wins_and_a_tie_goes_to_the_faster():
 
 
 def test_a_record_gives_the_options_and_older_versions_decode_as_sockeye():
-    chosen = DecodeOptions(beam_size=4, length_penalty=0.6, patience=1, sockeye_bounds=False)
+    chosen = DecodeOptions(beam_size=4, length_penalty=0.6, patience=1)
     record = {"mode": "chosen", "options": options_record(chosen)}
     assert "nbest" not in record["options"]
     assert options_from(record) == chosen
@@ -104,7 +104,7 @@ def test_publish_can_keep_sockeyes_decoding_and_refuses_a_budget_of_nothing(demo
 
     result = run_s2s("publish", str(run), "--store", str(tmp_path / "models"), "--decoding", "sockeye")
     assert result.returncode == 0, result.stderr
-    assert "decoding: Sockeye's (beam_size 5, length_penalty 1.0, patience 2, sockeye_bounds True): asked for" \
+    assert "decoding: Sockeye's (beam_size 5, length_penalty 1.0, patience 2): asked for" \
         in result.stdout
     (version,) = ModelStore(tmp_path / "models").versions()
     assert version.decoding == SOCKEYE_DECODING

@@ -9,7 +9,6 @@ the graceful timeout (25 s, inside SageMaker's 30 s).
 import logging
 import os
 import select
-import selectors
 import shutil
 import sys
 import tempfile
@@ -55,8 +54,8 @@ class _SilentClientUnreader(SocketUnreader):
 
 
 class PatientThreadWorker(ThreadWorker):
-    """gthread, except that a thread waits at most READ_TIMEOUT_S for a client to send more, lingers
-    on a keep-alive connection (handle), and SIGTERM wakes the poller (run).
+    """gthread, except that a thread waits at most READ_TIMEOUT_S for a client to send more, and
+    lingers on a keep-alive connection (handle).
 
     gunicorn's threads read a request with no time limit. A client that left a connection open
     after a 413 (its unread body made the connection readable, so a thread took it, drained the
@@ -70,22 +69,6 @@ class PatientThreadWorker(ThreadWorker):
         if fresh:
             conn.parser.unreader = _SilentClientUnreader(conn.sock)
         self._wrap_future(self.tpool.submit(self.handle, conn), conn)
-
-    def run(self) -> None:
-        """gthread's loop, with a pipe in its poller that SIGTERM writes to: gthread notices a stop only
-        when its poller's wait of up to 1 s ends, and each stop took 1.3 s (median of 10)."""
-        self._wake_read, self._wake_write = os.pipe()
-        for fd in (self._wake_read, self._wake_write):
-            os.set_blocking(fd, False)
-        self.poller.register(self._wake_read, selectors.EVENT_READ, lambda _: os.read(self._wake_read, 64))
-        super().run()
-
-    def handle_exit(self, sig, frame) -> None:
-        super().handle_exit(sig, frame)
-        try:
-            os.write(self._wake_write, b"x")
-        except (AttributeError, BlockingIOError):  # not running yet; or already woken
-            pass
 
     def handle(self, conn):
         """gthread's, except that a thread that has answered on a keep-alive connection waits up to

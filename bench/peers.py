@@ -19,6 +19,7 @@ translates the demo test set (one sentence per request, 16 clients) for its BLEU
   8 waitress threads, and beam 5 (LibreTranslate's best BLEU here).
 """
 import argparse
+import http.client
 import json
 import os
 import platform
@@ -29,7 +30,9 @@ import sys
 import tempfile
 import time
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -135,8 +138,6 @@ class Server:
 
     def start(self, port: int) -> tuple[subprocess.Popen, float]:
         """The running server, and the seconds from its start to its first translation."""
-        import http.client
-
         started = time.perf_counter()
         process = subprocess.Popen([part.replace("{port}", str(port)) for part in self.command], env=self.env,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -160,10 +161,6 @@ def _translate_all(url: str, server: Server, sources: list[str]) -> tuple[list[s
     """Each sentence through the server, one per request, from BLEU_CLIENTS threads; a sentence the
     server fails on (LibreTranslate answers 500 when a translation runs past the model's last position:
     Argos does not bound its length) counts as translated to nothing. Also returns those sentences."""
-    import http.client
-    from concurrent.futures import ThreadPoolExecutor
-    from urllib.parse import urlsplit
-
     def one(text: str) -> str:
         connection = http.client.HTTPConnection(urlsplit(url).hostname, urlsplit(url).port, timeout=60)
         path, body = server.request(text)

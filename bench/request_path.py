@@ -25,6 +25,7 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -61,7 +62,7 @@ def _python_threads(pid: int) -> dict[int, str]:
     return {int(m.group(1)): m.group(2) for m in re.finditer(r'Thread (\d+) \(\w+\): "([^"]+)"', dump)}
 
 
-def _requests(port: int, route: str, sentences: list[str], pair: tuple[str, str]) -> list[tuple[str, bytes, dict]]:
+def _requests(route: str, sentences: list[str], pair: tuple[str, str]) -> list[tuple[str, bytes, dict]]:
     """Each sentence as a request on `route`: this project's /v1/translate, or SageMaker's /invocations."""
     if route == "v1":
         return [("/v1/translate", json.dumps({"q": s, "source": pair[0], "target": pair[1]}).encode(),
@@ -122,8 +123,6 @@ def main() -> None:
     parser.add_argument("--target-lang", default="de", help="(default: de)")
     args = parser.parse_args()
 
-    import tempfile
-
     pair = (args.source_lang, args.target_lang)
     version = ModelStore(args.store).default_for(*pair)
     sentences = _sentences(args.count, Path(tempfile.mkdtemp(prefix="s2s-bench-path-")))
@@ -143,7 +142,7 @@ def main() -> None:
         wait_until_ready(f"http://127.0.0.1:{port}", server)
         (worker,) = (int(pid) for pid in Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split())
         pids = {"master": server.pid, "worker": worker}
-        requests = _requests(port, args.route, sentences, pair)
+        requests = _requests(args.route, sentences, pair)
         _server_round(port, pids, requests[:64])  # warm-up
         served = [_server_round(port, pids, requests) for _ in range(ROUNDS)]
     finally:

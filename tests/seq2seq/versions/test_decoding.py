@@ -18,13 +18,19 @@ def _candidate(beam: int, bleu: float, ms: float) -> Measured:
     return Measured(DecodeOptions(beam_size=beam, patience=1), bleu, ms)
 
 
-def test_the_best_bleu_within_the_budget_wins_and_a_tie_goes_to_the_faster():
+def test_the_best_bleu_within_the_budget_wins_and_a_tie_goes_to_the_cheaper_options():
     slow_best, good, good_faster = _candidate(8, 31.0, 12.0), _candidate(5, 30.5, 9.0), _candidate(4, 30.5, 7.0)
     assert pick(SOCKEYE, [slow_best, good, good_faster], budget=1.0) == good_faster
     assert pick(SOCKEYE, [slow_best, good, good_faster], budget=1.25) == slow_best
     # Sockeye's mode stays when nothing affordable scores higher; at equal BLEU the faster candidate wins.
     assert pick(SOCKEYE, [_candidate(5, 29.9, 5.0), slow_best], budget=1.0) == SOCKEYE
     assert pick(SOCKEYE, [_candidate(5, 30.0, 5.0)], budget=1.0).options.beam_size == 5
+    # A tie goes by what the options cost, never by a timing, which differs from one run to the next:
+    # the smaller beam though it was timed slower, then the length penalty nearer Sockeye's.
+    assert pick(SOCKEYE, [good_faster, _candidate(3, 30.5, 8.0)], budget=1.0).options.beam_size == 3
+    near, far = (Measured(DecodeOptions(beam_size=3, patience=1, length_penalty=penalty), 30.5, ms)
+                 for penalty, ms in ((0.6, 8.0), (0.2, 7.0)))
+    assert pick(SOCKEYE, [far, near], budget=1.0) == pick(SOCKEYE, [near, far], budget=1.0) == near
 
 
 def test_a_record_gives_the_options_and_older_versions_decode_as_sockeye():

@@ -23,8 +23,15 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 
 def cmd_keys(args: argparse.Namespace) -> None:
-    from serve.auth import add_key
+    from serve.auth import add_key, add_sigv4_key
 
+    if args.sigv4:
+        key_id, secret = add_sigv4_key(args.file, args.name, args.per_minute, args.role)
+        print(f"SigV4 key {args.name!r} ({args.role}) added to {args.file}, for Amazon Translate's API. The file "
+              "keeps the secret, readable by its owner alone, since verifying a signature takes it. Give the "
+              "client:")
+        print(f"aws_access_key_id = {key_id}\naws_secret_access_key = {secret}")
+        return
     key = add_key(args.file, args.name, args.per_minute, args.role)
     print(f"API key {args.name!r} ({args.role}) added to {args.file} (stored hashed; this is the only time it is "
           "shown):")
@@ -62,7 +69,9 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
 
     defaults = sagemaker_defaults()
     p = sub.add_parser("serve", help="serve the store's versions over REST with gunicorn",
-                       description="Serve translations over REST: /v1/translate and /v1/models; SageMaker's "
+                       description="Serve translations over REST: /v1/translate and /v1/models; LibreTranslate's "
+                       "API (/translate, /detect, /languages); Amazon Translate's (POST / for boto3's endpoint_url); "
+                       "SageMaker's "
                        "/ping, /invocations (JSON, text/plain, JSON lines) and /execution-parameters; "
                        "/healthz, /readyz and Prometheus /metrics. New versions and promotions in the store "
                        "are picked up without a restart. SageMaker's SAGEMAKER_BIND_TO_PORT, "
@@ -92,8 +101,9 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--unload-after", type=float, default=ServeConfig.unload_after_s, metavar="SECONDS",
                    help="unload a version that is no longer a default once it has answered nothing this long; a "
                    "request that pins it loads it again; 0 keeps every version loaded (default: %(default)s)")
-    p.add_argument("--api-keys", type=Path, help="API key file from `s2s keys add`; when given, /v1/* requires "
-                   "a key (/ping, /invocations and the health routes stay open)")
+    p.add_argument("--api-keys", type=Path, help="API key file from `s2s keys add`; when given, /v1/* and "
+                   "LibreTranslate's API require a key, and Amazon Translate's a SigV4 signature by a key from "
+                   "`s2s keys add --sigv4` (/ping, /invocations and the health routes stay open)")
     p.add_argument("--review-db", type=Path, metavar="FILE", help="the review database (SQLite, created if "
                    "missing); turns on the review page at /review and /v1/review/* for keys with the reviewer "
                    "role, so it needs --api-keys")
@@ -110,7 +120,9 @@ def _add_keys(sub: argparse._SubParsersAction) -> None:
     from serve.auth import DEFAULT_PER_MINUTE, ROLES
 
     p = sub.add_parser("keys", help="manage the API keys of `s2s serve --api-keys`",
-                       description="Create an API key: it is printed once, and only its sha256 is stored.")
+                       description="Create an API key: it is printed once, and only its sha256 is stored. "
+                       "With --sigv4, an access key id and secret for Amazon Translate's API (boto3), which the "
+                       "file keeps whole (mode 0600): verifying a SigV4 signature takes the secret.")
     keys = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     q = keys.add_parser("add", help="create a key and add its hash to the key file")
     q.add_argument("name", help="a name for the key, shown in access logs")
@@ -120,6 +132,8 @@ def _add_keys(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--role", choices=ROLES, default=ROLES[0],
                    help="translate: /v1/translate and /v1/models; reviewer: those and the review page's "
                    "/v1/review/* (default: %(default)s)")
+    q.add_argument("--sigv4", action="store_true", help="an access key id and secret that sign Amazon Translate "
+                   "requests (boto3's aws_access_key_id and aws_secret_access_key), instead of a bearer key")
     p.set_defaults(func=cmd_keys)
 
 

@@ -12,9 +12,11 @@ from werkzeug.exceptions import HTTPException
 from data_prep.errors import S2SError
 from seq2seq.engines.translator import DecodeOptions
 from seq2seq.versions.decoding import options_record
+from seq2seq.versions.glossaries import GlossaryNotFound
 from seq2seq.versions.version import VersionNotFound
 from serve import observability
-from serve.auth import RateLimiter, load_keys
+from serve import amazon_api, libretranslate_api
+from serve.auth import RateLimiter, read_key_file, sigv4_keys
 from serve.batcher import QueueFull
 from serve.cache import LruCache
 from serve.config import MIB, ServeConfig
@@ -23,8 +25,10 @@ from serve.registry import Registry
 from serve.request_checks import (ApiError, check_texts, json_body, optional_field, parse_json, require_key,
                                   serve_config, text_body)
 from serve.review_routes import register_review
-from serve.served_version import ServedVersion, TextResult, TranslationTimeout
-from serve.terminology import GlossaryCache, TermRequest, glossary_pair, term_request
+from serve.served_version import ServedVersion, TranslationTimeout
+from serve.terminology import GlossaryCache, glossary_pair, term_request
+from serve.translating import registry, resolve
+from serve.translating import translate as translate_texts
 
 logger = logging.getLogger(__name__)
 
@@ -35,10 +39,6 @@ operations = Blueprint("operations", __name__)
 JSONLINES = ("application/jsonlines", "application/x-jsonlines")
 # Seconds a client is told to wait when the server is overloaded.
 RETRY_AFTER_S = 1
-
-
-def _registry() -> Registry:
-    return current_app.extensions["s2s.registry"]
 
 
 def _options(body: dict, served: ServedVersion) -> tuple[DecodeOptions, bool]:
@@ -54,25 +54,6 @@ def _options(body: dict, served: ServedVersion) -> tuple[DecodeOptions, bool]:
                             f"not {alternatives}")
     options = replace(served.options, beam_size=beam_size, nbest=alternatives + 1)
     return options, optional_field(body, "scores", bool, False)
-
-
-def _resolve(source: str | None, target: str | None, version_id: str | None) -> ServedVersion:
-    served = _registry().resolve(source, target, version_id)
-    g.version = served.version.id
-    return served
-
-
-def _translate(texts: list[str], served: ServedVersion, options: DecodeOptions | None = None,
-               terms: TermRequest | None = None) -> list[TextResult]:
-    """`options`: the version's own unless given."""
-    g.items = len(texts)
-    glossary = None
-    if terms is not None:
-        glossaries = _registry().glossaries
-        glossary = current_app.extensions["s2s.glossaries"].compiled(terms, served.version, glossaries.served,
-                                                                     glossaries.problems)
-    return served.translate(texts, options or served.options, current_app.extensions["s2s.cache"],
-                            serve_config().request_timeout_s, glossary)
 
 
 def _terms_answer(terms) -> list[dict]:
@@ -92,10 +73,10 @@ def _own_format(body: dict, pair_required: bool):
     for field, value in (("source", source), ("target", target)):
         if (pair_required or source or target) and not value:
             raise ApiError(400, f"missing field '{field}': the {field} language code, e.g. \"en\"")
-    served = _resolve(source, target, version_id)
+    served = resolve(source, target, version_id)
     options, with_scores = _options(body, served)
     terms = term_request(body, serve_config().max_glossary_entries)
-    results = _translate(texts, served, options, terms)
+    results = translate_texts(texts, served, options, terms)
     answer = {"translations": [r.translation for r in results], "version": served.version.id,
               "bleu": served.version.bleu}
     if options.nbest > 1:
@@ -116,13 +97,23 @@ def translate():
     return _own_format(json_body(), pair_required=True)
 
 
+@api.get("/glossaries/<name>.csv")
+def glossary_csv(name: str):
+    """A glossary as a CSV term file (Amazon Translate's GetTerminology points here)."""
+    try:
+        text = registry().glossary_store.export_csv(name)
+    except GlossaryNotFound as e:
+        raise ApiError(404, str(e)) from None
+    return Response(text, mimetype="text/csv")
+
+
 @api.get("/models")
 def models():
-    registry = _registry()
-    snapshot = registry.snapshot
+    store = registry()
+    snapshot = store.snapshot
     defaults = {"-".join(pair): v.id for pair, v in snapshot.defaults().items()}
-    engines = registry.engines
-    glossaries = registry.glossaries
+    engines = store.engines
+    glossaries = store.glossaries
     pairs = sorted({v.pair for v in snapshot.versions})
     return jsonify(
         models=[{"id": v.id, "source": v.pair[0], "target": v.pair[1], "bleu": v.bleu,
@@ -134,7 +125,7 @@ def models():
                  "created": v.info["created"], "default": defaults.get("-".join(v.pair)) == v.id,
                  "loaded": v.id in engines, **({"engine": engines[v.id]} if v.id in engines else {})}
                 for v in snapshot.versions],
-        defaults=defaults, refused=registry.refused,
+        defaults=defaults, refused=store.refused,
         # Each glossary with the served language pairs it applies to (its own, or theirs but for regions).
         glossaries=[{"name": gl.name, "languages": list(gl.languages), "directionality": gl.directionality,
                      "entry_count": gl.entry_count, "sha256": gl.sha256, "imported": gl.imported,
@@ -175,15 +166,15 @@ def invocations():
         for i, instance in enumerate(instances):
             if not isinstance(instance, dict) or "data" not in instance:
                 raise ApiError(400, f"instances[{i}] must be an object with a 'data' field")
-        results = _translate(check_texts([instance["data"] for instance in instances], "instances[].data"),
-                             _resolve(None, None, None))
+        results = translate_texts(check_texts([instance["data"] for instance in instances], "instances[].data"),
+                             resolve(None, None, None))
         return jsonify(predictions=[{"target": r.translation} for r in results])
     if mimetype == "text/plain":
         lines = text_body().split("\n")
         if lines[-1] == "":
             lines.pop()
-        results = _translate(check_texts([line.removesuffix("\r") for line in lines], "lines"),
-                             _resolve(None, None, None))
+        results = translate_texts(check_texts([line.removesuffix("\r") for line in lines], "lines"),
+                             resolve(None, None, None))
         return Response("".join(r.translation + "\n" for r in results), mimetype="text/plain")
     if mimetype in JSONLINES:
         texts = []
@@ -194,7 +185,7 @@ def invocations():
             if not isinstance(record, dict) or not isinstance(record.get("source"), str):
                 raise ApiError(400, f"line {number} must be an object with a string 'source' field")
             texts.append(record["source"])
-        results = _translate(check_texts(texts, "lines"), _resolve(None, None, None))
+        results = translate_texts(check_texts(texts, "lines"), resolve(None, None, None))
         return Response("".join(json.dumps({"target": r.translation}, ensure_ascii=False) + "\n" for r in results),
                         mimetype=mimetype)
     raise ApiError(415, f"unsupported Content-Type {request.content_type or 'none'}; send application/json, "
@@ -209,7 +200,7 @@ def healthz():
 
 @operations.get("/readyz")
 def readyz():
-    loaded = _registry().loaded
+    loaded = registry().loaded
     if not loaded:
         return jsonify(status="no model loaded"), 503
     return jsonify(status="ok", loaded=loaded)
@@ -222,6 +213,11 @@ def metrics():
 
 
 def _error(status: int, message: str, retry_after: int | None = None):
+    """An error in the shape of the API the request was for."""
+    if request.path in libretranslate_api.PATHS:
+        return libretranslate_api.error(status, message, retry_after)
+    if amazon_api.is_amazon_request():
+        return amazon_api.error(status, message, retry_after)
     response = jsonify(error={"code": status, "message": message})
     response.status_code = status
     if retry_after:
@@ -288,13 +284,16 @@ def create_app(config: ServeConfig, workers: int = 1) -> Flask:
     app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = config.max_payload_bytes
     app.extensions["s2s.config"] = config
-    app.extensions["s2s.keys"] = load_keys(config.api_keys) if config.api_keys else None
+    keys = read_key_file(config.api_keys) if config.api_keys else None
+    # Bearer keys by hash (/v1, LibreTranslate's API), SigV4 keys by access key id (Amazon Translate's).
+    app.extensions["s2s.keys"] = {key.sha256: key for key in keys if key.sha256} if keys is not None else None
+    app.extensions["s2s.sigv4_keys"] = sigv4_keys(keys or [])
     app.extensions["s2s.limiter"] = RateLimiter()
     app.extensions["s2s.cache"] = LruCache(config.cache_size)
     app.extensions["s2s.glossaries"] = GlossaryCache()
     app.extensions["s2s.workers"] = workers
     app.extensions["s2s.registry"] = Registry(config)
-    for blueprint in (api, sagemaker, operations):
+    for blueprint in (api, sagemaker, operations, libretranslate_api.libretranslate, amazon_api.amazon):
         app.register_blueprint(blueprint)
     if config.page:
         app.register_blueprint(page)

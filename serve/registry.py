@@ -64,6 +64,7 @@ class Registry:
         self._glossary_signature: tuple | None = None
         self._load_lock = threading.Lock()
         self._refresh_lock = threading.Lock()
+        self._glossary_lock = threading.Lock()
         self.refresh()
         if config.reload_interval_s > 0:
             threading.Thread(target=self._watch, name="store-watcher", daemon=True).start()
@@ -91,7 +92,17 @@ class Registry:
         """The named glossaries served now; the set is replaced whole, never changed."""
         return self._glossaries
 
+    def refresh_glossaries(self) -> GlossarySet:
+        """The glossaries read again now if any changed, rather than at the next reload: an API that has just
+        imported or deleted one answers for the set that holds its change."""
+        self._refresh_glossaries()
+        return self._glossaries
+
     def _refresh_glossaries(self) -> bool:
+        with self._glossary_lock:
+            return self._reread_glossaries()
+
+    def _reread_glossaries(self) -> bool:
         # The signature is taken before reading, so a glossary written meanwhile is read on the next round.
         try:
             signature = self.glossary_store.signature()

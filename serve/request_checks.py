@@ -4,7 +4,7 @@ import json
 
 from flask import current_app, g, request
 
-from serve.auth import key_hash
+from serve.auth import ApiKey, key_hash
 from serve.config import ServeConfig
 
 
@@ -73,20 +73,33 @@ def optional_field(body: dict, field: str, kind: type, default):
     return value
 
 
+def keys_required() -> bool:
+    return current_app.extensions["s2s.keys"] is not None
+
+
+def find_key(given: str) -> ApiKey | None:
+    """The bearer key `given` is, if any."""
+    return current_app.extensions["s2s.keys"].get(key_hash(given))
+
+
+def admit(key: ApiKey) -> None:
+    """Counts a request against the key's rate limit: ApiError 429 past it."""
+    g.key = key.name
+    wait = current_app.extensions["s2s.limiter"].retry_after(key)
+    if wait:
+        raise ApiError(429, f"rate limit of {key.per_minute} requests per minute exceeded for key {key.name!r}",
+                       retry_after=wait)
+
+
 def require_key():
-    keys = current_app.extensions["s2s.keys"]
-    if keys is None:
+    if not keys_required():
         return
     auth = request.headers.get("Authorization", "")
     given = auth[len("Bearer "):] if auth.startswith("Bearer ") else request.headers.get("X-API-Key")
     if not given:
         raise ApiError(401, "this server requires an API key: send it as 'Authorization: Bearer KEY' "
                             "or 'X-API-Key: KEY'")
-    key = keys.get(key_hash(given))
+    key = find_key(given)
     if key is None:
         raise ApiError(401, "invalid API key")
-    g.key = key.name
-    wait = current_app.extensions["s2s.limiter"].retry_after(key)
-    if wait:
-        raise ApiError(429, f"rate limit of {key.per_minute} requests per minute exceeded for key {key.name!r}",
-                       retry_after=wait)
+    admit(key)

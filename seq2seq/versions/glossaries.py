@@ -43,6 +43,8 @@ class Glossary:
     source_file: str
     source_sha256: str
     imported: str
+    # Amazon Translate's description of a terminology (ImportTerminology's Description).
+    description: str = ""
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -64,7 +66,7 @@ class Glossary:
         """What its JSON file holds."""
         return {"name": self.name, "languages": list(self.languages), "directionality": self.directionality,
                 "entry_count": self.entry_count, "sha256": self.sha256, "source_file": self.source_file,
-                "source_sha256": self.source_sha256, "imported": self.imported,
+                "source_sha256": self.source_sha256, "imported": self.imported, "description": self.description,
                 "entries": [list(row) for row in self.termbase.entries]}
 
 
@@ -93,11 +95,16 @@ class GlossaryStore:
 
     def import_file(self, name: str, file: Path, directionality: str = UNI) -> Glossary:
         """Checks a term file (CSV, TSV or TMX) and stores it as `name`, replacing any glossary of that name."""
+        self.path(name)  # the name is checked before the file is read
+        return self.import_data(name, load_term_file(file), str(file), directionality)
+
+    def import_data(self, name: str, data: bytes, file_name: str, directionality: str = UNI,
+                    description: str = "") -> Glossary:
+        """Checks a term file's bytes (`file_name`'s extension gives the format) and stores them as `name`."""
         path = self.path(name)
-        data = load_term_file(file)
-        termbase = parse_termbase(data, str(file), directionality)
-        glossary = Glossary(name, termbase, Path(file).name, hashlib.sha256(data).hexdigest(),
-                            datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        termbase = parse_termbase(data, file_name, directionality)
+        glossary = Glossary(name, termbase, Path(file_name).name, hashlib.sha256(data).hexdigest(),
+                            datetime.now(timezone.utc).isoformat(timespec="seconds"), description)
         self._write(path, json.dumps(glossary.info(), ensure_ascii=False, indent=1) + "\n")
         return glossary
 
@@ -126,7 +133,8 @@ class GlossaryStore:
             info = json.loads(path.read_text(encoding="utf-8"))
             termbase = Termbase(tuple(info["languages"]), tuple(tuple(row) for row in info["entries"]),
                                 info["directionality"])
-            glossary = Glossary(name, termbase, info["source_file"], info["source_sha256"], info["imported"])
+            glossary = Glossary(name, termbase, info["source_file"], info["source_sha256"], info["imported"],
+                                info.get("description", ""))
         except FileNotFoundError:
             raise
         except (OSError, ValueError, KeyError, TypeError, S2SError) as e:

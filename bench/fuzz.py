@@ -5,14 +5,17 @@
 Starts `s2s serve` on STORE and sends the malformed (and valid) requests of
 tests/serve/strategies.py: arbitrary bytes, arbitrary and deeply nested JSON, huge numbers,
 every escape sequence (lone surrogates included), wrong types in every field, every content
-type, to every route that takes a body. Reports the answers by status code, the 5xx answers
+type, to every route that takes a body (this project's, LibreTranslate's and Amazon Translate's),
+on a copy of STORE. Reports the answers by status code, the 5xx answers
 (the goal is none), the slowest answer, requests that got no answer within 90 s, and whether
 the server still translated afterwards.
 """
 import argparse
 import collections
 import json
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -22,12 +25,18 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.serve.strategies import requests_  # noqa: E402
+from tests.serve.strategies import http_request, requests_  # noqa: E402
 from tests.serve.test_gunicorn import GOOD, serving  # noqa: E402
 
 # Longer than the server's own request timeout (60 s, answered 503), so that no answer means a
 # hang, not a slow translation of a large body on a busy machine.
 CLIENT_TIMEOUT_S = 90
+
+
+def _copy(store: Path, scratch: Path) -> Path:
+    copy = scratch / "store"
+    shutil.copytree(store, copy)
+    return copy
 
 
 def main() -> None:
@@ -40,7 +49,9 @@ def main() -> None:
     statuses, server_errors, no_answer = collections.Counter(), [], []
     slowest = (0.0, None)
 
-    with serving(args.store, "--engine", args.engine, "--max-payload-mb", "1") as server:
+    # Amazon's ImportTerminology writes what it is sent into the store it serves: a copy of STORE.
+    with tempfile.TemporaryDirectory() as scratch, \
+            serving(_copy(args.store, Path(scratch)), "--engine", args.engine, "--max-payload-mb", "1") as server:
         @seed(args.seed)
         @settings(max_examples=args.examples, deadline=None, database=None, phases=[Phase.generate],
                   suppress_health_check=list(HealthCheck))
@@ -48,10 +59,10 @@ def main() -> None:
         def send(request):
             nonlocal slowest
             route, content_type, body = request
+            path, headers = http_request(route, content_type)
             started = time.perf_counter()
             try:
-                response = requests.post(server.url + route, data=body, timeout=CLIENT_TIMEOUT_S,
-                                         headers={"Content-Type": content_type} if content_type else {})
+                response = requests.post(server.url + path, data=body, timeout=CLIENT_TIMEOUT_S, headers=headers)
             except requests.RequestException as e:
                 no_answer.append({"route": route, "content_type": content_type, "bytes": len(body),
                                   "body": repr(body[:200]), "error": str(e)[:200]})

@@ -1,10 +1,20 @@
 """Hypothesis strategies for request bodies, the malformed ones above all: the property tests
 (tests/serve/test_fuzz.py) run a fixed budget of them, bench/fuzz.py many more."""
+import base64
 import json
+from urllib.parse import urlencode
 
 from hypothesis import strategies as st
 
-ROUTES = ("/v1/translate", "/invocations")
+# This project's routes, LibreTranslate's, and Amazon Translate's operations ("amazon:" and the
+# operation: POST / with its X-Amz-Target; http_request says how each is sent).
+OWN_ROUTES = ("/v1/translate", "/invocations")
+LIBRETRANSLATE_ROUTES = ("/translate", "/detect")
+AMAZON = "amazon:"
+AMAZON_ROUTES = tuple(AMAZON + operation for operation in (
+    "TranslateText", "ListLanguages", "ImportTerminology", "GetTerminology", "ListTerminologies",
+    "DeleteTerminology", "NoSuchOperation"))
+ROUTES = OWN_ROUTES + LIBRETRANSLATE_ROUTES + AMAZON_ROUTES
 CONTENT_TYPES = (
     "application/json", "application/json; charset=utf-8", "application/json; charset=latin-1",
     "text/plain", "text/plain; charset=utf-16", "application/jsonlines", "application/x-jsonlines",
@@ -12,7 +22,18 @@ CONTENT_TYPES = (
     "application/octet-stream", "", "*/*", "application/json;;;", "text/plain; charset=nonsense",
 )
 FIELDS = ("q", "source", "target", "version", "beam_size", "alternatives", "scores", "instances", "data",
-          "glossary", "terminology")
+          "glossary", "terminology", "format", "api_key")
+AMAZON_FIELDS = ("Text", "SourceLanguageCode", "TargetLanguageCode", "TerminologyNames", "Settings", "Name",
+                 "MergeStrategy", "TerminologyData", "Description", "MaxResults", "NextToken",
+                 "DisplayLanguageCode", "TerminologyDataFormat")
+
+
+def http_request(route: str, content_type: str) -> tuple[str, dict]:
+    """The path and headers that send a request to `route`."""
+    headers = {"Content-Type": content_type} if content_type else {}
+    if route.startswith(AMAZON):
+        return "/", {**headers, "X-Amz-Target": "AWSShineFrontendService_20170701." + route.removeprefix(AMAZON)}
+    return route, headers
 
 # Every JSON value: deep, wide, huge numbers, NaN and infinities, any text.
 json_values = st.recursive(
@@ -70,6 +91,37 @@ json_bodies = st.one_of(
     st.integers(min_value=4000, max_value=20_000).map(
         lambda digits: '{"q": "a", "source": "en", "target": "de", "beam_size": ' + "9" * digits + "}"),
 )
+
+
+def _amazon_with(field: str, raw_value: str) -> str:
+    """An Amazon request that is valid but for one field, given as raw JSON text."""
+    fields = {"Text": '"The small dog sees a red car."', "SourceLanguageCode": '"en"', "TargetLanguageCode": '"de"',
+              "Name": '"fuzzed"', "MergeStrategy": '"OVERWRITE"',
+              "TerminologyData": json.dumps({"File": base64.b64encode(b"en,de\ndog,Zorbix\n").decode(),
+                                             "Format": "CSV"})}
+    fields[field] = raw_value
+    return "{" + ", ".join(f'"{key}": {value}' for key, value in fields.items()) + "}"
+
+
+# Term files of any bytes and any claimed format, base64 or not.
+terminology_data = st.builds(
+    lambda data, fmt, encode, direction: json.dumps({"File": base64.b64encode(data).decode() if encode else
+                                                     data.decode("latin-1"), "Format": fmt,
+                                                     "Directionality": direction}),
+    st.binary(max_size=200) | st.text(max_size=80).map(lambda t: ("en,de\n" + t).encode("utf-8", "surrogatepass")),
+    st.sampled_from(["CSV", "TSV", "TMX", "XLSX", ""]), st.booleans(), st.sampled_from(["UNI", "MULTI", "BOTH"]))
+amazon_bodies = st.one_of(
+    st.builds(_amazon_with, st.sampled_from(AMAZON_FIELDS), json_values.map(json.dumps)),
+    st.builds(_amazon_with, st.sampled_from(AMAZON_FIELDS), escaped_strings | invalid_escapes),
+    st.builds(lambda raw: _amazon_with("TerminologyData", raw), terminology_data),
+    st.builds(lambda settings: _amazon_with("Settings", json.dumps(settings)),
+              st.dictionaries(st.sampled_from(["Formality", "Profanity", "Brevity", "Other"]), json_values,
+                              max_size=3)),
+)
+# LibreTranslate's clients send forms, in the body or the query string.
+form_bodies = st.dictionaries(st.sampled_from(FIELDS), st.text(max_size=30) | st.sampled_from(["en", "de", "auto"]),
+                              max_size=6).map(urlencode)
+
 jsonlines_bodies = st.lists(json_bodies | escaped_strings.map(lambda raw: '{"source": ' + raw + "}")
                             | st.text(max_size=30), max_size=5).map("\n".join)
 text_bodies = st.text(max_size=200)
@@ -77,6 +129,8 @@ text_bodies = st.text(max_size=200)
 bodies = st.one_of(
     st.binary(max_size=300),
     json_bodies.map(lambda text: text.encode("utf-8", "surrogatepass")),
+    amazon_bodies.map(lambda text: text.encode("utf-8", "surrogatepass")),
+    form_bodies.map(str.encode),
     jsonlines_bodies.map(lambda text: text.encode("utf-8", "surrogatepass")),
     text_bodies.map(lambda text: text.encode("utf-8", "surrogatepass")),
     st.builds(lambda text, encoding: text.encode(encoding, "replace"), text_bodies,

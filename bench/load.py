@@ -9,8 +9,9 @@ import time
 from typing import Callable
 from urllib.parse import urlsplit
 
-# (path, JSON body) of the i-th request.
-MakeRequest = Callable[[int], tuple[str, dict]]
+# (path, JSON body) of the i-th request, or (path, body, headers) with headers of its own; a body given as
+# bytes is sent as it is (a signed request's body must be the bytes signed).
+MakeRequest = Callable[[int], tuple]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -36,10 +37,11 @@ def run_load(url: str, make_request: MakeRequest, concurrency: int, requests_tot
                 i = next(next_index, None)
             if i is None:
                 return
-            path, body = make_request(i)
+            path, body, *headers = make_request(i)
+            data = body if isinstance(body, bytes) else json.dumps(body)
             start = time.perf_counter()
             try:
-                connection.request("POST", path, json.dumps(body), {"Content-Type": "application/json"})
+                connection.request("POST", path, data, headers[0] if headers else {"Content-Type": "application/json"})
                 response = connection.getresponse()
                 response.read()
                 ok = response.status == 200

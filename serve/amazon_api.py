@@ -5,7 +5,8 @@ The protocol is botocore's service model for translate 2017-07-01 in its JSON 1.
 the root path, the operation in X-Amz-Target, JSON in and out, errors as {"__type", "message"} with
 the status the model gives each exception, so that boto3 raises the modelled exception. Bad input
 is never a 5xx, which boto3 would retry. With SigV4 keys configured, every request must be signed
-by one (serve/sigv4.py); without, any signature or none is accepted.
+by one (serve/sigv4.py), and changing a terminology takes a key with the reviewer role; without
+keys, any signature or none is accepted, as /v1 then takes any request.
 """
 import base64
 import binascii
@@ -19,6 +20,7 @@ from flask import Blueprint, Response, current_app, request
 from data_prep.errors import S2SError
 from data_prep.termbase import DIRECTIONALITIES, UNI
 from seq2seq.versions.glossaries import MAX_NAME_CHARS, Glossary, GlossaryNotFound
+from serve.auth import ApiKey
 from serve.language_id import LOW_CONFIDENCE, identify
 from serve.language_names import language_name
 from serve.request_checks import ApiError, admit, check_texts, keys_required, serve_config
@@ -37,6 +39,10 @@ MAX_TERMINOLOGIES = 1
 DISPLAY_LANGUAGES = ("de", "en", "es", "fr", "it", "ja", "ko", "pt", "zh", "zh-TW")
 TERMINOLOGY_FORMATS = {"CSV": ".csv", "TSV": ".tsv", "TMX": ".tmx"}
 SETTINGS = ("Formality", "Profanity", "Brevity")
+# The operations that change the store's terminologies, and the role a key needs for them: reviewers
+# curate what the models say, corrections and terms alike.
+WRITES = ("ImportTerminology", "DeleteTerminology")
+WRITER = "reviewer"
 # The exception for an error of another part of the server, by status.
 EXCEPTION_OF_STATUS = {400: "InvalidRequestException", 404: "ResourceNotFoundException",
                        413: "TextSizeLimitExceededException", 429: "TooManyRequestsException",
@@ -55,10 +61,18 @@ def is_amazon_request() -> bool:
     return request.path == "/" and request.method == "POST"
 
 
+def _exception_of(status: int) -> str:
+    return EXCEPTION_OF_STATUS.get(status, "InternalServerException" if status >= 500 else "InvalidRequestException")
+
+
 def error(status: int, message: str, retry_after: int | None = None) -> Response:
     """An error of another part of the server (a full queue, a timeout) as the nearest modelled one."""
-    type_ = EXCEPTION_OF_STATUS.get(status, "InternalServerException" if status >= 500 else "InvalidRequestException")
-    return _answer({"__type": type_, "message": message}, status)
+    if status == 413:
+        # A body over the server's payload limit: the model's size exceptions are 400s.
+        too_large = ("LimitExceededException" if request.headers.get("X-Amz-Target", "").endswith("ImportTerminology")
+                     else "TextSizeLimitExceededException")
+        return _answer({"__type": too_large, "message": f"{message} (`s2s serve --max-payload-mb`)"}, 400)
+    return _answer({"__type": _exception_of(status), "message": message}, status)
 
 
 def _answer(body: dict, status: int = 200) -> Response:
@@ -78,9 +92,10 @@ def signature_error(e: SignatureError):
     return _answer({"__type": e.code, "message": e.message}, e.status)
 
 
-def _authenticate() -> None:
+def _authenticate() -> ApiKey | None:
+    """The key that signed the request; None when the server has no keys, and accepts any signature or none."""
     if not keys_required():
-        return
+        return None
     signed = SignedRequest(request.method, request.path, request.query_string,
                            {name.lower(): value for name, value in request.headers.items()}, request.get_data())
     key = verify(signed, current_app.extensions["s2s.sigv4_keys"])
@@ -88,6 +103,7 @@ def _authenticate() -> None:
         admit(key)
     except ApiError as e:
         raise AmazonError("TooManyRequestsException", str(e), 429) from None
+    return key
 
 
 def _body() -> dict:
@@ -162,10 +178,9 @@ def _terminology(body: dict) -> str | None:
         raise AmazonError("InvalidRequestException", f"TerminologyNames must hold {MAX_TERMINOLOGIES} terminology "
                                                      f"name, as Amazon Translate applies one a request")
     name = names[0]
-    glossaries = registry().glossaries
-    if name not in glossaries.served and name not in glossaries.problems:
-        # Perhaps imported a moment ago, through another worker: read the store again before saying no.
-        glossaries = registry().refresh_glossaries()
+    # Imported, replaced or deleted a moment ago, perhaps through another worker: the store's glossaries are
+    # checked now (a directory listing; a glossary is read again only when its file changed).
+    glossaries = registry().refresh_glossaries()
     if name not in glossaries.served and name not in glossaries.problems:
         raise AmazonError("ResourceNotFoundException", f"The resource you are looking for has not been found: "
                                                        f"no terminology {name!r} on this server", 404)
@@ -175,11 +190,14 @@ def _terminology(body: dict) -> str | None:
 def translate_text(body: dict) -> dict:
     text = _field(body, "Text", str, required=True)
     size = len(text.encode("utf-8", "surrogatepass"))
-    limit = min(MAX_TEXT_BYTES, serve_config().max_item_chars)
-    if size > limit or len(text) > serve_config().max_item_chars:
+    if size > MAX_TEXT_BYTES:
         raise AmazonError("TextSizeLimitExceededException", f"Input text size exceeds limit. Max length of request "
-                                                            f"text allowed is {limit} bytes while in this request "
-                                                            f"the text size is {size} bytes")
+                                                            f"text allowed is {MAX_TEXT_BYTES} bytes while in this "
+                                                            f"request the text size is {size} bytes")
+    if len(text) > serve_config().max_item_chars:
+        raise AmazonError("TextSizeLimitExceededException", f"Input text size exceeds this server's limit of "
+                                                            f"{serve_config().max_item_chars} characters "
+                                                            f"(`s2s serve --max-item-chars`): {len(text)} characters")
     if not text:
         raise AmazonError("InvalidRequestException", "Text must hold at least 1 character")
     check_texts([text], "Text")
@@ -197,8 +215,8 @@ def translate_text(body: dict) -> dict:
     terms = term_request({"terminology": name}, serve_config().max_glossary_entries) if name else None
     try:
         (result,) = translate([text], served, replace(served.options, nbest=1), terms)
-    except ApiError as e:
-        raise AmazonError("InvalidRequestException", str(e)) from None
+    except ApiError as e:  # a glossary the version cannot apply, say
+        raise AmazonError(_exception_of(e.status), str(e), e.status) from None
     answer = {"TranslatedText": result.translation, "SourceLanguageCode": source, "TargetLanguageCode": target}
     if name:
         answer["AppliedTerminologies"] = [{"Name": name, "Terms": [{"SourceText": t.source, "TargetText": t.target}
@@ -323,10 +341,15 @@ OPERATIONS = {"TranslateText": translate_text, "ListLanguages": list_languages,
 
 @amazon.post("/")
 def dispatch():
+    key = _authenticate()
     target = request.headers.get("X-Amz-Target", "")
-    operation = OPERATIONS.get(target.removeprefix(TARGET_PREFIX)) if target.startswith(TARGET_PREFIX) else None
+    name = target.removeprefix(TARGET_PREFIX) if target.startswith(TARGET_PREFIX) else None
+    operation = OPERATIONS.get(name)
     if operation is None:
         raise AmazonError("UnknownOperationException", f"X-Amz-Target {target[:80]!r}: this server speaks "
                           f"{', '.join(TARGET_PREFIX + name for name in OPERATIONS)}")
-    _authenticate()
+    if name in WRITES and key is not None and key.role != WRITER:
+        raise AmazonError("AccessDeniedException", f"{name} changes the server's terminologies, which takes a key "
+                          f"with the role {WRITER!r} (s2s keys add NAME --sigv4 --role {WRITER}); key {key.name!r} "
+                          f"has the role {key.role!r}", 403)
     return _answer(operation(_body()))

@@ -85,16 +85,15 @@ def _texts(fields) -> tuple[list[str], bool]:
         raise _missing("q")
     batch = isinstance(q, list)
     texts = q if batch else [q]
+    if not request.is_json and isinstance(q, str):
+        # As LibreTranslate does: a form's CRLF line ends become LF before the limits count them.
+        texts = ["\n".join(q.splitlines())]
     config = serve_config()
     for size, limit in [(len(texts), config.max_items)] + [(len(t), config.max_item_chars)
                                                            for t in texts if isinstance(t, str)]:
         if size > limit:
             raise ApiError(400, f"Invalid request: request ({size}) exceeds text limit ({limit})")
-    texts = check_texts(texts, "q")
-    if not request.is_json:
-        # As LibreTranslate does: a form's CRLF line ends become LF before the limits count them.
-        texts = ["\n".join(text.splitlines()) for text in texts]
-    return texts, batch
+    return check_texts(texts, "q"), batch
 
 
 def _alternatives(fields) -> int:
@@ -126,6 +125,9 @@ def translate_route():
     source, target = _string(fields, "source"), _string(fields, "target")
     alternatives = _alternatives(fields)
     text_format = fields.get("format") or "text"
+    if text_format not in FORMATS:
+        raise ApiError(400, f"{text_format} format is not supported" + (
+            " by this server yet: send the text alone" if text_format == "html" else ""))
     languages = _languages()
     detected = None
     if source == "auto":
@@ -145,9 +147,6 @@ def translate_route():
     if target not in languages[source]:
         raise ApiError(400, f"{language_name(target)} ({target}) is not available as a target language from "
                             f"{language_name(source)} ({source})")
-    if text_format not in FORMATS:
-        raise ApiError(400, f"{text_format} format is not supported" + (
-            " by this server yet: send the text alone" if text_format == "html" else ""))
     served = resolve(source, target)
     if alternatives >= served.options.beam_size:
         raise ApiError(400, f"Invalid request: alternatives parameter must be <= {served.options.beam_size - 1}")

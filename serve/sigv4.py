@@ -66,7 +66,7 @@ def verify(request: SignedRequest, keys: dict[str, ApiKey], now: datetime | None
                              f"The security token included in the request is invalid: no access key id "
                              f"{found['key']!r} on this server")
     signed = found["headers"].split(";")
-    if "host" not in signed or ("x-amz-date" not in signed and "date" not in signed):
+    if "host" not in signed or "x-amz-date" not in signed:
         raise SignatureError("IncompleteSignatureException", 400, "the signed headers must include host and "
                                                                   "x-amz-date")
     missing = [name for name in signed if name not in request.headers]

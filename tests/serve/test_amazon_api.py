@@ -214,12 +214,25 @@ def test_sigv4_keys_verify_the_secret_the_date_and_the_body(store, tmp_path, tra
         assert unsigned.status_code == 403 and unsigned.json()["__type"] == "MissingAuthenticationTokenException"
 
 
-def test_a_sigv4_keys_rate_limit_is_too_many_requests(store, tmp_path):
+def test_rate_limits_roles_and_the_payload_limit_with_keys(store, tmp_path):
     keys = tmp_path / "keys.json"
     key_id, secret = add_sigv4_key(keys, "slow", per_minute=2)
-    with serving(store, "--api-keys", str(keys)) as server:
-        client = _client(server.url, key_id, secret)
-        client.list_languages()
-        client.list_languages()
+    reviewer = add_sigv4_key(keys, "editor", per_minute=0, role="reviewer")
+    copy = _copy_store(store, tmp_path / "store")
+    with serving(copy, "--api-keys", str(keys), "--max-payload-mb", "0.01") as server:
+        client, editor = _client(server.url, key_id, secret), _client(server.url, *reviewer)
+        # Changing the terminologies takes a reviewer's key; using them, any key.
+        with pytest.raises(ClientError) as denied:
+            client.import_terminology(Name="animals", MergeStrategy="OVERWRITE",
+                                      TerminologyData={"File": ANIMALS.encode(), "Format": "CSV"})
+        assert _code(denied) == "AccessDeniedException" and "role 'reviewer'" in str(denied.value)
+        editor.import_terminology(Name="animals", MergeStrategy="OVERWRITE",
+                                  TerminologyData={"File": ANIMALS.encode(), "Format": "CSV"})
+        assert client.list_terminologies()["TerminologyPropertiesList"][0]["Name"] == "animals"
         with pytest.raises(client.exceptions.TooManyRequestsException):
             client.list_languages()
+        # A body over --max-payload-mb: the model's size exceptions, 400s that boto3 does not retry.
+        big = ("en,de\n" + "dog,Hund\n" * 2000).encode()
+        with pytest.raises(editor.exceptions.LimitExceededException):
+            editor.import_terminology(Name="big", MergeStrategy="OVERWRITE",
+                                      TerminologyData={"File": big, "Format": "CSV"})

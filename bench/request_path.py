@@ -1,6 +1,6 @@
 """The server's own CPU per one-sentence request, outside decoding. Prints JSON.
 
-    .venv/bin/python bench/request_path.py STORE [--count 1000] [--route v1]
+    .venv/bin/python bench/request_path.py STORE [--count 1000] [--route v1|invocations|libretranslate|amazon]
 
 One `s2s serve` worker with one decoding thread (CTranslate2), cache off, answers --count
 one-sentence requests from one keep-alive client (http.client), one after another, 3 rounds.
@@ -37,6 +37,7 @@ from seq2seq.engines.choice import open_translator  # noqa: E402
 from seq2seq.engines.translator import DecodeConfig  # noqa: E402
 from seq2seq.versions.decoding import options_record  # noqa: E402
 from seq2seq.versions.store import ModelStore  # noqa: E402
+from serve.amazon_api import CONTENT_TYPE, TARGET_PREFIX  # noqa: E402
 from serve.local import free_port, wait_until_ready  # noqa: E402
 
 ROUNDS = 3
@@ -63,12 +64,20 @@ def _python_threads(pid: int) -> dict[int, str]:
 
 
 def _requests(route: str, sentences: list[str], pair: tuple[str, str]) -> list[tuple[str, bytes, dict]]:
-    """Each sentence as a request on `route`: this project's /v1/translate, or SageMaker's /invocations."""
+    """Each sentence as a request on `route`: this project's /v1/translate, SageMaker's /invocations,
+    LibreTranslate's /translate or Amazon Translate's TranslateText."""
+    as_json = {"Content-Type": "application/json"}
     if route == "v1":
-        return [("/v1/translate", json.dumps({"q": s, "source": pair[0], "target": pair[1]}).encode(),
-                 {"Content-Type": "application/json"}) for s in sentences]
-    return [("/invocations", json.dumps({"instances": [{"data": s}]}).encode(), {"Content-Type": "application/json"})
-            for s in sentences]
+        return [("/v1/translate", json.dumps({"q": s, "source": pair[0], "target": pair[1]}).encode(), as_json)
+                for s in sentences]
+    if route == "libretranslate":
+        return [("/translate", json.dumps({"q": s, "source": pair[0], "target": pair[1]}).encode(), as_json)
+                for s in sentences]
+    if route == "amazon":
+        headers = {"Content-Type": CONTENT_TYPE, "X-Amz-Target": TARGET_PREFIX + "TranslateText"}
+        return [("/", json.dumps({"Text": s, "SourceLanguageCode": pair[0], "TargetLanguageCode": pair[1]}).encode(),
+                 headers) for s in sentences]
+    return [("/invocations", json.dumps({"instances": [{"data": s}]}).encode(), as_json) for s in sentences]
 
 
 def _server_round(port: int, pids: dict[str, int], requests: list) -> tuple[dict[str, float], list[float]]:
@@ -118,7 +127,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("store", type=Path, help="a model store with a CTranslate2 export (e.g. demo/models)")
     parser.add_argument("--count", type=int, default=1000, help="requests per round (default: 1000)")
-    parser.add_argument("--route", choices=("v1", "invocations"), default="v1", help="(default: v1)")
+    parser.add_argument("--route", choices=("v1", "invocations", "libretranslate", "amazon"), default="v1",
+                        help="/v1/translate, /invocations, LibreTranslate's /translate or Amazon's TranslateText "
+                        "(default: v1)")
     parser.add_argument("--source-lang", default="en", help="(default: en)")
     parser.add_argument("--target-lang", default="de", help="(default: de)")
     args = parser.parse_args()

@@ -249,6 +249,11 @@ def mark(text: str, matches: Sequence[Match]) -> Marked:
     return Marked("".join(pieces), {marker: term for term, marker in marker_of.items()})
 
 
+def unmark(text: str, marked: Marked) -> str:
+    """A piece of a marked text as it was written, each marker back to the words it replaced."""
+    return _PRIVATE_USE_CHAR.sub(lambda c: marked.terms[c[0]].text if c[0] in marked.terms else c[0], text)
+
+
 def _free_markers(text: str) -> Iterable[str]:
     taken = set(_PRIVATE_USE_CHAR.findall(text))
     for first, last in _PRIVATE_USE:

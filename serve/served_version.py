@@ -1,10 +1,12 @@
 """A version in memory: its model, its batcher, and the path from texts to translations."""
 import concurrent.futures
+import re
 import time
 from dataclasses import dataclass, replace
 
 from data_prep.errors import S2SError
-from data_prep.terms import Glossary, Term, from_model, mark, occurrences, to_model
+from data_prep.terms import Glossary, Term, from_model, mark, occurrences, to_model, unmark
+from documents.inline import Link, Segment, Translated, sentence_links
 from seq2seq.engines.choice import open_translator
 from seq2seq.engines.translator import DecodeConfig, DecodeOptions, Hypotheses
 from seq2seq.versions.version import Version
@@ -31,6 +33,23 @@ class TextResult:
     # target is not, each once, in order of appearance.
     applied: tuple[Term, ...] = ()
     missed: tuple[Term, ...] = ()
+    # When asked for: each translated word and the source word it was aligned to (documents/inline.py).
+    links: tuple[Link, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Sentences:
+    """A text's layout, its sentences as written, and their best translations: what aligning needs."""
+    layout: list[str]
+    sources: list[str]
+    translations: list[str]
+
+
+_WORD = re.compile(r"\S+")
+
+
+def _word_offsets(sentence: str, at: int) -> list[tuple[int, int]]:
+    return [(at + m.start(), at + m.end()) for m in _WORD.finditer(sentence)]
 
 
 class ServedVersion:
@@ -57,22 +76,63 @@ class ServedVersion:
                 and len(self.translator.subwords.source.encode(sentence).split()) > self._max_input_length)
 
     def translate(self, texts: list[str], options: DecodeOptions, cache: LruCache, timeout_s: float,
-                  glossary: Glossary | None = None) -> list[TextResult]:
+                  glossary: Glossary | None = None, aligned: bool = False) -> list[TextResult]:
         """Splits each text into sentences, translates those not cached through the batcher,
-        and rebuilds each text around its translated sentences; with a glossary, applies its terms."""
+        and rebuilds each text around its translated sentences; with a glossary, applies its terms.
+        `aligned`: each result also links the words of its translation to those of its text, for
+        markup to be placed by (documents/inline.py)."""
         if glossary is not None:
-            return self._translate_with_terms(texts, options, cache, timeout_s, glossary)
+            results, sentences = self._translate_with_terms(texts, options, cache, timeout_s, glossary)
+        else:
+            results, sentences = self._translate_plain(texts, options, cache, timeout_s)
+        if not aligned:
+            return results
+        return self._with_links(results, sentences)
+
+    def translate_segments(self, segments: list[Segment], options: DecodeOptions, cache: LruCache, timeout_s: float,
+                           glossary: Glossary | None = None) -> list[Translated]:
+        """A document's segments (documents/inline.py): those with markup aligned, for the markup to be placed."""
+        out: list[Translated | None] = [None] * len(segments)
+        for aligned in (False, True):
+            indices = [i for i, s in enumerate(segments) if bool(s.spans) == aligned]
+            if indices:
+                results = self.translate([segments[i].text for i in indices], options, cache, timeout_s, glossary,
+                                         aligned)
+                for i, result in zip(indices, results):
+                    out[i] = Translated(result.translation, result.links)
+        return out
+
+    def _translate_plain(self, texts: list[str], options: DecodeOptions, cache: LruCache,
+                         timeout_s: float) -> tuple[list[TextResult], list[_Sentences]]:
         segmented = [segment(text, self.version.pair[0], self._too_long) for text in texts]
         hypotheses = self._hypotheses([s for seg in segmented for s in seg.sentences], options, cache, timeout_s)
-        results, start = [], 0
+        results, sentences, start = [], [], 0
         for seg in segmented:
             mine = hypotheses[start:start + len(seg.sentences)]
             start += len(seg.sentences)
             results.append(_result(seg, [h.translations for h in mine], [h.scores[0] for h in mine], options))
-        return results
+            sentences.append(_Sentences(seg.layout, seg.sentences, [h.best for h in mine]))
+        return results, sentences
+
+    def _with_links(self, results: list[TextResult], sentences: list[_Sentences]) -> list[TextResult]:
+        """The results with links from each translated word to its source word, from one alignment of
+        every sentence (the CTranslate2 engine reads the model's attention; seq2seq/engines/ct2_translator.py)."""
+        alignments = iter(self.translator.align([s for text in sentences for s in text.sources],
+                                                [t for text in sentences for t in text.translations]))
+        linked = []
+        for result, text in zip(results, sentences):
+            links: list[Link] = []
+            source_at = target_at = len(text.layout[0])
+            for source, translation, after in zip(text.sources, text.translations, text.layout[1:]):
+                links += sentence_links(_word_offsets(source, source_at), _word_offsets(translation, target_at),
+                                        next(alignments))
+                source_at += len(source) + len(after)
+                target_at += len(translation) + len(after)
+            linked.append(replace(result, links=tuple(links)))
+        return linked
 
     def _translate_with_terms(self, texts: list[str], options: DecodeOptions, cache: LruCache, timeout_s: float,
-                              glossary: Glossary) -> list[TextResult]:
+                              glossary: Glossary) -> tuple[list[TextResult], list[_Sentences]]:
         """Terms are marked in the whole text before it is split, so that no term is split across sentences;
         the model translates each sentence with placeholders for its terms (which is also the cache key, so
         the cache holds for every glossary), and the placeholders are filled after decoding."""
@@ -82,8 +142,8 @@ class ServedVersion:
         inputs = [[to_model(sentence, m) for sentence in seg.sentences] for m, seg in zip(marked, segmented)]
         hypotheses = self._hypotheses([model_input for text in inputs for model_input, _ in text], options, cache,
                                       timeout_s)
-        results, start = [], 0
-        for seg, text in zip(segmented, inputs):
+        results, sentences, start = [], [], 0
+        for m, seg, text in zip(marked, segmented, inputs):
             mine = hypotheses[start:start + len(text)]
             start += len(text)
             matched: dict[tuple[str, str], Term] = {}
@@ -102,7 +162,9 @@ class ServedVersion:
             terms = list(matched.values())
             results.append(replace(result, applied=tuple(t for t, p in zip(terms, present) if p),
                                    missed=tuple(t for t, p in zip(terms, present) if not p)))
-        return results
+            sentences.append(_Sentences(seg.layout, [unmark(sentence, m) for sentence in seg.sentences],
+                                        [t[0] for t in translations]))
+        return results, sentences
 
     def _hypotheses(self, sentences: list[str], options: DecodeOptions, cache: LruCache,
                     timeout_s: float) -> list[Hypotheses]:

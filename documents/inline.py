@@ -30,11 +30,14 @@ class Span:
     end: int
     # The format's element or formatting, carried along.
     tag: Any = field(compare=False)
+    # How many spans enclose it: an empty span at a span's edge may be inside it or beside it.
+    depth: int = 0
 
 
 @dataclass(frozen=True)
 class Segment:
-    """A run of text translated as one, with the inline spans over it, well nested, parents first."""
+    """A run of text translated as one, with the inline spans over it in document order (each span
+    before the spans inside it), well nested."""
     text: str
     spans: tuple[Span, ...] = ()
 
@@ -49,9 +52,16 @@ class Translated:
     links: tuple[Link, ...] = ()
 
 
-def ordered(spans: list[Span]) -> tuple[Span, ...]:
-    """Parents before their children: by start, the longer first."""
-    return tuple(sorted(spans, key=lambda s: (s.start, -s.end)))
+@dataclass(frozen=True)
+class Parsed:
+    """A document read into segments, and how to write it back around their translations (results in the
+    segments' order). A document's segments are translated together, in one call, so that they share
+    the batcher."""
+    segments: list[Segment]
+    write: Callable[[list[Translated]], Any]
+
+    def translated(self, translate: Translate):
+        return self.write(translate(self.segments) if self.segments else [])
 
 
 def _children(spans: tuple[Span, ...]) -> dict[int, list[int]]:
@@ -59,7 +69,7 @@ def _children(spans: tuple[Span, ...]) -> dict[int, list[int]]:
     children: dict[int, list[int]] = {-1: []}
     stack: list[int] = []
     for i, span in enumerate(spans):
-        while stack and not (spans[stack[-1]].start <= span.start and span.end <= spans[stack[-1]].end):
+        while stack and spans[stack[-1]].depth >= span.depth:
             stack.pop()
         children.setdefault(stack[-1] if stack else -1, []).append(i)
         children[i] = []
@@ -92,10 +102,17 @@ def _hull(span: Span, source: str, target: str, links: tuple[Link, ...]) -> tupl
     return start, end
 
 
-def _anchor(span: Span, links: tuple[Link, ...]) -> int:
-    """Where an empty span goes: after the target word aligned to the last source word before it."""
-    before = [(se, te) for ss, se, ts, te, _ in links if se <= span.start]
-    return max(before)[1] if before else 0
+def _anchor(span: Span, source: str, target: str, links: tuple[Link, ...]) -> int:
+    """Where an empty span goes: after the target word aligned to the source word it follows (or is in),
+    before that word's punctuation when it stood before the word's punctuation in the source."""
+    before = [(se, ts, te) for ss, se, ts, te, _ in links if ss < span.start]
+    if not before:
+        return 0
+    se, ts, te = max(before)
+    if span.start < se and all(_punctuation(c) for c in source[span.start:se]):
+        while te > ts + 1 and _punctuation(target[te - 1]):
+            te -= 1
+    return te
 
 
 def project(segment: Segment, translated: Translated) -> Segment:
@@ -110,7 +127,7 @@ def project(segment: Segment, translated: Translated) -> Segment:
         proposals = []
         for child in children[index]:
             hull = _hull(spans[child], segment.text, translated.translation, links)
-            start, end = hull if hull else (_anchor(spans[child], links),) * 2
+            start, end = hull if hull else (_anchor(spans[child], segment.text, translated.translation, links),) * 2
             start, end = min(max(start, low), high), min(max(end, low), high)
             proposals.append((start, end, child))
         # In the translation's order; a later sibling starts where an earlier one ends.
@@ -123,7 +140,7 @@ def project(segment: Segment, translated: Translated) -> Segment:
             place(child, start, end)
 
     place(-1, 0, len(translated.translation))
-    return Segment(translated.translation, ordered(placed))
+    return Segment(translated.translation, tuple(placed))
 
 
 def sentence_links(source_offsets: list[tuple[int, int]], target_offsets: list[tuple[int, int]],
@@ -152,3 +169,17 @@ def render(segment: Segment, text: Callable[[str], Any], element: Callable[[Any,
         return parts
 
     return build(-1, 0, len(segment.text))
+
+
+def combined(parts: list[Parsed], write: Callable[[list], Any]) -> Parsed:
+    """One document of several parts: their segments in one list; `write` gets each part's written form."""
+    segments = [segment for part in parts for segment in part.segments]
+
+    def write_all(results: list[Translated]) -> Any:
+        written, start = [], 0
+        for part in parts:
+            written.append(part.write(results[start:start + len(part.segments)]))
+            start += len(part.segments)
+        return write(written)
+
+    return Parsed(segments, write_all)

@@ -1,7 +1,7 @@
 """Placing inline spans on a translation through word links: nesting, order, units and punctuation."""
 import re
 
-from documents.inline import Segment, Span, Translated, ordered, project, render
+from documents.inline import Segment, Span, Translated, project, render
 
 
 def _links(source: str, target: str, pairs: list[tuple[int, int]], sure: bool = True) -> tuple:
@@ -17,7 +17,7 @@ def _marked(segment: Segment) -> str:
 
 def test_a_span_follows_its_words_through_reordering():
     source, target = "Today my mother buys apples.", "Heute kauft meine Mutter Äpfel."
-    segment = Segment(source, ordered([Span(9, 15, "b"), Span(16, 20, "i")]))
+    segment = Segment(source, (Span(9, 15, "b"), Span(16, 20, "i")))
     links = _links(source, target, [(0, 0), (1, 2), (2, 3), (3, 1), (4, 4)])
     assert _marked(project(segment, Translated(target, links))) == "Heute <i>kauft</i> meine <b>Mutter</b> Äpfel."
 
@@ -32,12 +32,12 @@ def test_punctuation_the_span_left_out_stays_out():
 def test_children_stay_inside_their_parent_and_siblings_never_cross():
     source, target = "the small dog", "der kleine Hund"
     # b around "small dog", with i around "small"; the alignment sends "small" outside b's words.
-    segment = Segment(source, ordered([Span(4, 13, "b"), Span(4, 9, "i")]))
+    segment = Segment(source, (Span(4, 13, "b"), Span(4, 9, "i", depth=1)))
     links = _links(source, target, [(0, 0), (1, 1), (2, 2)])
     assert _marked(project(segment, Translated(target, links))) == "der <b><i>kleine</i> Hund</b>"
     # Two siblings whose words swapped and overlap in the translation.
     crossing = _links(source, target, [(1, 1), (1, 2), (2, 1)])
-    placed = project(Segment(source, ordered([Span(4, 9, "x"), Span(10, 13, "y")])), Translated(target, crossing))
+    placed = project(Segment(source, (Span(4, 9, "x"), Span(10, 13, "y"))), Translated(target, crossing))
     (x, y) = sorted(placed.spans, key=lambda s: s.start)
     assert x.end <= y.start
 
@@ -54,6 +54,11 @@ def test_an_empty_span_sits_after_the_translation_of_the_word_before_it():
     segment = Segment(source, (Span(3, 3, "br"),))
     links = _links(source, target, [(0, 0), (1, 1)])
     assert _marked(project(segment, Translated(target, links))) == "eins<br></br> zwei"
+    # An empty span at a span's edge stays beside it, and before the punctuation it stood before.
+    source, target = "Hello world.", "Hallo Welt."
+    segment = Segment(source, (Span(6, 11, "pc"), Span(11, 11, "ph")))
+    links = _links(source, target, [(0, 0), (1, 1)])
+    assert _marked(project(segment, Translated(target, links))) == "Hallo <pc>Welt</pc><ph></ph>."
     # With no link at all, a span is empty at the start: never lost.
     (span,) = project(Segment(source, (Span(4, 7, "b"),)), Translated(target, ())).spans
     assert (span.start, span.end, span.tag) == (0, 0, "b")

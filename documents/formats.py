@@ -122,6 +122,14 @@ def read_document(data: bytes, name: str, target_language: str,
     return fmt, parsed
 
 
+def translated_name(name: str, fmt: Format, target_language: str) -> str:
+    """The translated file's name: `report.docx` -> `report.de.docx`, in printable ASCII, safe in a header."""
+    path = PurePath(name.replace("\\", "/"))
+    stem = path.stem if path.suffix.lower() in fmt.extensions else path.name
+    safe = "".join(c if c.isascii() and c.isprintable() and c not in '"\\;' else "_" for c in stem)[:100]
+    return f"{safe or 'document'}.{target_language}{fmt.extensions[0]}"
+
+
 def translate_document(data: bytes, name: str, target_language: str, translate: Translate,
                        limits: DocumentLimits = DocumentLimits()) -> tuple[bytes, Format]:
     """The document translated, in its own format, and that format."""

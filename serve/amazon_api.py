@@ -19,6 +19,7 @@ from flask import Blueprint, Response, current_app, request
 
 from data_prep.errors import S2SError
 from data_prep.termbase import DIRECTIONALITIES, UNI
+from documents.formats import DOCX_TYPE
 from seq2seq.versions.glossaries import MAX_NAME_CHARS, Glossary, GlossaryNotFound
 from serve.auth import ApiKey
 from serve.language_id import LOW_CONFIDENCE, identify
@@ -26,7 +27,7 @@ from serve.language_names import language_name
 from serve.request_checks import ApiError, admit, check_texts, keys_required, serve_config
 from serve.sigv4 import SignatureError, SignedRequest, verify
 from serve.terminology import term_request
-from serve.translating import registry, resolve, served_pairs, translate
+from serve.translating import registry, resolve, served_pairs, translate, translate_file
 
 amazon = Blueprint("amazon", __name__)
 
@@ -39,6 +40,9 @@ MAX_TERMINOLOGIES = 1
 DISPLAY_LANGUAGES = ("de", "en", "es", "fr", "it", "ja", "ko", "pt", "zh", "zh-TW")
 TERMINOLOGY_FORMATS = {"CSV": ".csv", "TSV": ".tsv", "TMX": ".tmx"}
 SETTINGS = ("Formality", "Profanity", "Brevity")
+# TranslateDocument's content types, with the extension each is read as, and its size limit.
+DOCUMENT_TYPES = {"text/html": ".html", "text/plain": ".txt", DOCX_TYPE: ".docx"}
+MAX_DOCUMENT_BYTES = 100 * 1024
 # The operations that change the store's terminologies, and the role a key needs for them: reviewers
 # curate what the models say, corrections and terms alike.
 WRITES = ("ImportTerminology", "DeleteTerminology")
@@ -187,6 +191,16 @@ def _terminology(body: dict) -> str | None:
     return name
 
 
+def _refuse_settings(body: dict) -> None:
+    settings = _field(body, "Settings", dict) or {}
+    for name, value in settings.items():
+        if value is not None:
+            raise AmazonError("InvalidRequestException",
+                              f"Settings.{name} ({value}) is not something this server can honour: its models "
+                              f"translate without {', '.join(s.lower() for s in SETTINGS)} settings; leave "
+                              f"Settings out")
+
+
 def translate_text(body: dict) -> dict:
     text = _field(body, "Text", str, required=True)
     size = len(text.encode("utf-8", "surrogatepass"))
@@ -201,13 +215,7 @@ def translate_text(body: dict) -> dict:
     if not text:
         raise AmazonError("InvalidRequestException", "Text must hold at least 1 character")
     check_texts([text], "Text")
-    settings = _field(body, "Settings", dict) or {}
-    for name, value in settings.items():
-        if value is not None:
-            raise AmazonError("InvalidRequestException",
-                              f"Settings.{name} ({value}) is not something this server can honour: its models "
-                              f"translate without {', '.join(s.lower() for s in SETTINGS)} settings; leave "
-                              f"Settings out")
+    _refuse_settings(body)
     source, target, _ = _pair(_field(body, "SourceLanguageCode", str, required=True),
                               _field(body, "TargetLanguageCode", str, required=True), text)
     name = _terminology(body)
@@ -221,6 +229,43 @@ def translate_text(body: dict) -> dict:
     if name:
         answer["AppliedTerminologies"] = [{"Name": name, "Terms": [{"SourceText": t.source, "TargetText": t.target}
                                                                    for t in result.applied]}]
+    return answer
+
+
+def translate_document(body: dict) -> dict:
+    """Amazon's TranslateDocument: HTML, plain text or Word, up to 100 KB, in its own format."""
+    document = _field(body, "Document", dict, required=True)
+    content_type = _field(document, "ContentType", str, required=True)
+    if content_type not in DOCUMENT_TYPES:
+        raise AmazonError("InvalidRequestException", f"Document.ContentType {content_type[:80]!r}: use one of "
+                                                     f"{', '.join(DOCUMENT_TYPES)}")
+    try:
+        data = base64.b64decode(_field(document, "Content", str, required=True), validate=True)
+    except (binascii.Error, ValueError):
+        raise AmazonError("SerializationException", "Document.Content is not base64") from None
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise AmazonError("LimitExceededException", f"Document.Content is {len(data):,} bytes; the limit is "
+                                                    f"{MAX_DOCUMENT_BYTES:,} (100 KB)")
+    _refuse_settings(body)
+    source = _field(body, "SourceLanguageCode", str, required=True)
+    if source == "auto":
+        raise AmazonError("InvalidRequestException", "TranslateDocument needs the document's SourceLanguageCode; "
+                                                     "auto is TranslateText's")
+    source, target, _ = _pair(source, _field(body, "TargetLanguageCode", str, required=True), "")
+    name = _terminology(body)
+    served = resolve(source, target)
+    terms = term_request({"terminology": name}, serve_config().max_glossary_entries) if name else None
+    try:
+        out, fmt = translate_file(data, f"document{DOCUMENT_TYPES[content_type]}", served, terms=terms)
+    except S2SError as e:
+        raise AmazonError("InvalidRequestException", str(e)) from None
+    except ApiError as e:  # a glossary the version cannot apply, say
+        raise AmazonError(_exception_of(e.status), str(e), e.status) from None
+    answer = {"TranslatedDocument": {"Content": base64.b64encode(out).decode("ascii")},
+              "SourceLanguageCode": source, "TargetLanguageCode": target}
+    if name:
+        # Which terms a document used is not tracked: the terminology is named, its terms not listed.
+        answer["AppliedTerminologies"] = [{"Name": name, "Terms": []}]
     return answer
 
 
@@ -334,7 +379,8 @@ def delete_terminology(body: dict) -> dict:
     return {}
 
 
-OPERATIONS = {"TranslateText": translate_text, "ListLanguages": list_languages,
+OPERATIONS = {"TranslateText": translate_text, "TranslateDocument": translate_document,
+              "ListLanguages": list_languages,
               "ImportTerminology": import_terminology, "GetTerminology": get_terminology,
               "ListTerminologies": list_terminologies, "DeleteTerminology": delete_terminology}
 

@@ -3,8 +3,10 @@
 import json
 import logging
 import os
+import tempfile
 import time
 from dataclasses import replace
+from pathlib import Path
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
@@ -14,12 +16,13 @@ from seq2seq.engines.translator import DecodeOptions
 from seq2seq.versions.decoding import options_record
 from seq2seq.versions.glossaries import GlossaryNotFound
 from seq2seq.versions.version import VersionNotFound
-from serve import observability
-from serve import amazon_api, libretranslate_api
+from serve import amazon_api, libretranslate_api, observability
 from serve.auth import RateLimiter, read_key_file, sigv4_keys
 from serve.batcher import QueueFull
 from serve.cache import LruCache
+from documents.formats import translated_name
 from serve.config import MIB, ServeConfig
+from serve.downloads import Downloads
 from serve.page import page
 from serve.registry import Registry
 from serve.request_checks import (ApiError, check_texts, json_body, optional_field, parse_json, require_key,
@@ -27,7 +30,7 @@ from serve.request_checks import (ApiError, check_texts, json_body, optional_fie
 from serve.review_routes import register_review
 from serve.served_version import ServedVersion, TranslationTimeout
 from serve.terminology import GlossaryCache, glossary_pair, term_request
-from serve.translating import registry, resolve
+from serve.translating import registry, resolve, translate_file, translate_markup
 from serve.translating import translate as translate_texts
 
 logger = logging.getLogger(__name__)
@@ -76,6 +79,16 @@ def _own_format(body: dict, pair_required: bool):
     served = resolve(source, target, version_id)
     options, with_scores = _options(body, served)
     terms = term_request(body, serve_config().max_glossary_entries)
+    text_format = optional_field(body, "format", str, "text")
+    if text_format == "html":
+        if options.nbest > 1 or with_scores:
+            raise ApiError(400, "'alternatives' and 'scores' come with \"format\": \"text\", not html")
+        # Markup kept, and a glossary applied inside it; the terms applied are not listed for html.
+        return jsonify(translations=translate_markup(texts, served, options, terms), version=served.version.id,
+                       bleu=served.version.bleu)
+    if text_format != "text":
+        raise ApiError(400, f"field 'format' must be \"text\" or \"html\", not {text_format!r}; documents go to "
+                            f"/v1/documents")
     results = translate_texts(texts, served, options, terms)
     answer = {"translations": [r.translation for r in results], "version": served.version.id,
               "bleu": served.version.bleu}
@@ -95,6 +108,33 @@ api.before_request(require_key)
 @api.post("/translate")
 def translate():
     return _own_format(json_body(), pair_required=True)
+
+
+@api.post("/documents")
+def documents():
+    """A document in, the document translated out, in its format: multipart/form-data with a `file` and the
+    fields `source`, `target` (and `version`, `terminology`); or the file as the body, the fields in the
+    query string with its `name`."""
+    upload = request.files.get("file")
+    fields = request.form if upload is not None else request.args
+    if upload is not None:
+        data, name = upload.read(), upload.filename or "document"
+    elif request.mimetype == "multipart/form-data":
+        raise ApiError(400, "missing field 'file': the document to translate")
+    else:
+        data, name = request.get_data(), fields.get("name") or "document"
+    for field in ("source", "target"):
+        if not fields.get(field):
+            raise ApiError(400, f"missing field '{field}': the {field} language code, e.g. \"en\"")
+    served = resolve(fields["source"], fields["target"], fields.get("version") or None)
+    terms = term_request({"terminology": fields["terminology"]}, serve_config().max_glossary_entries) \
+        if fields.get("terminology") else None
+    out, fmt = translate_file(data, name, served, terms=terms)
+    response = Response(out, content_type=fmt.content_type)
+    response.headers["Content-Disposition"] = \
+        f'attachment; filename="{translated_name(name, fmt, served.version.pair[1])}"'
+    response.headers["X-S2S-Version"] = served.version.id
+    return response
 
 
 @api.get("/glossaries/<name>.csv")
@@ -214,7 +254,7 @@ def metrics():
 
 def _error(status: int, message: str, retry_after: int | None = None):
     """An error in the shape of the API the request was for."""
-    if request.path in libretranslate_api.PATHS:
+    if libretranslate_api.is_libretranslate_path(request.path):
         return libretranslate_api.error(status, message, retry_after)
     if amazon_api.is_amazon_request():
         return amazon_api.error(status, message, retry_after)
@@ -292,6 +332,8 @@ def create_app(config: ServeConfig, workers: int = 1) -> Flask:
     app.extensions["s2s.cache"] = LruCache(config.cache_size)
     app.extensions["s2s.glossaries"] = GlossaryCache()
     app.extensions["s2s.workers"] = workers
+    app.extensions["s2s.downloads"] = Downloads(config.files_dir or Path(tempfile.mkdtemp(prefix="s2s-files-")),
+                                                config.files_keep_s)
     app.extensions["s2s.registry"] = Registry(config)
     for blueprint in (api, sagemaker, operations, libretranslate_api.libretranslate, amazon_api.amazon):
         app.register_blueprint(blueprint)

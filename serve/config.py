@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from data_prep.errors import S2SError
+from documents.formats import DocumentLimits
 from seq2seq.engines.choice import ENGINES
 from seq2seq.engines.translator import DecodeConfig
 
@@ -61,6 +62,12 @@ class ServeConfig:
     # The share of successful /v1/translate texts queued for review (0 turns sampling off). Client
     # text is then kept on disk: see README, "s2s review", on privacy.
     review_sample: float = 0.0
+    # Documents (/v1/documents, LibreTranslate's /translate_file, Amazon's TranslateDocument): their limits.
+    documents: DocumentLimits = field(default_factory=DocumentLimits)
+    # Where LibreTranslate's /translate_file keeps translated files for download (None: a temporary
+    # directory), and for how long.
+    files_dir: Path | None = None
+    files_keep_s: float = 600.0
 
     def decode_config(self) -> DecodeConfig:
         return DecodeConfig(batch_size=self.batching.max_batch_size, dtype="int8" if self.int8 else "float32",

@@ -7,20 +7,26 @@ match on them, its messages. An `api_key` is a key of `s2s keys`, with its rate 
 """
 from dataclasses import replace
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request, send_file
 
+from documents.formats import FORMATS as FILE_FORMATS
+from documents.formats import translated_name
 from serve.language_id import UNDETERMINED, identify
 from serve.language_names import language_name
 from serve.request_checks import ApiError, admit, check_texts, find_key, keys_required, parse_json, serve_config
 from serve.request_checks import text_body as read_text_body
-from serve.translating import resolve, served_pairs, translate
+from serve.translating import resolve, served_pairs, translate, translate_file, translate_markup
 
 libretranslate = Blueprint("libretranslate", __name__)
 
 # The routes of this API: errors on them, a 404 or 405 among them, take its shape.
 PATHS = frozenset(("/translate", "/detect", "/languages", "/frontend/settings", "/spec", "/health",
                    "/translate_file"))
-FORMATS = ("text",)
+
+
+def is_libretranslate_path(path: str) -> bool:
+    return path in PATHS or path.startswith("/download_file/")
+FORMATS = ("text", "html")
 
 
 def error(status: int, message: str, retry_after: int | None = None) -> Response:
@@ -126,8 +132,7 @@ def translate_route():
     alternatives = _alternatives(fields)
     text_format = fields.get("format") or "text"
     if text_format not in FORMATS:
-        raise ApiError(400, f"{text_format} format is not supported" + (
-            " by this server yet: send the text alone" if text_format == "html" else ""))
+        raise ApiError(400, f"{text_format} format is not supported")
     languages = _languages()
     detected = None
     if source == "auto":
@@ -150,6 +155,16 @@ def translate_route():
     served = resolve(source, target)
     if alternatives >= served.options.beam_size:
         raise ApiError(400, f"Invalid request: alternatives parameter must be <= {served.options.beam_size - 1}")
+    if text_format == "html":
+        # LibreTranslate gives no alternatives for html either.
+        translations = translate_markup(texts, served)
+        answer = {"translatedText": translations if batch else translations[0]}
+        if detected is not None:
+            found = {"confidence": round(detected.confidence * 100, 1), "language": detected.language}
+            answer["detectedLanguage"] = [found] * len(texts) if batch else found
+        if alternatives:
+            answer["alternatives"] = [[] for _ in texts] if batch else []
+        return jsonify(answer)
     results = translate(texts, served, replace(served.options, nbest=alternatives + 1))
     answer = {"translatedText": [r.translation for r in results] if batch else results[0].translation}
     if detected is not None:
@@ -186,7 +201,8 @@ def frontend_settings():
     pairs = served_pairs()
     source, target = pairs[0] if pairs else ("en", "en")
     return jsonify(charLimit=serve_config().max_item_chars, frontendTimeout=500, apiKeys=keys_required(),
-                   keyRequired=keys_required(), suggestions=False, filesTranslation=False, supportedFilesFormat=[],
+                   keyRequired=keys_required(), suggestions=False, filesTranslation=True,
+                   supportedFilesFormat=sorted(e for f in FILE_FORMATS.values() for e in f.extensions),
                    language={"source": {"code": source, "name": language_name(source)},
                              "target": {"code": target, "name": language_name(target)}})
 
@@ -197,9 +213,38 @@ def health():
 
 
 @libretranslate.post("/translate_file")
-def translate_file():
-    raise ApiError(400, "Invalid request: file format not supported: this server does not translate files yet; "
-                        "send their text to /translate")
+def translate_file_route():
+    """A file (multipart `file`), translated and kept for download: the answer is its URL."""
+    fields = request.form
+    _check_key(fields)
+    upload = request.files.get("file")
+    if upload is None:
+        raise _missing("file")
+    source, target = _string(fields, "source"), _string(fields, "target")
+    data = upload.read()
+    if not data:
+        raise ApiError(400, "Invalid request: empty file")
+    name = upload.filename or "document"
+    languages = _languages()
+    if source == "auto":
+        raise ApiError(400, "Invalid request: give the file's source language; auto is for /translate")
+    for code in (source, target):
+        if code not in languages:
+            raise ApiError(400, f"{code} is not supported")
+    if target not in languages[source]:
+        raise ApiError(400, f"{language_name(target)} ({target}) is not available as a target language from "
+                            f"{language_name(source)} ({source})")
+    out, fmt = translate_file(data, name, resolve(source, target))
+    kept = current_app.extensions["s2s.downloads"].put(out, translated_name(name, fmt, target))
+    return jsonify(translatedFileUrl=f"{request.host_url}download_file/{kept}")
+
+
+@libretranslate.get("/download_file/<name>")
+def download_file(name: str):
+    path = current_app.extensions["s2s.downloads"].get(name)
+    if path is None:
+        raise ApiError(404, "Invalid filename: no such file, or it has expired")
+    return send_file(path, as_attachment=True, download_name=name.split(".", 1)[1])
 
 
 def _operation(summary: str, parameters: list[tuple[str, str, bool]], answer: str) -> dict:

@@ -12,6 +12,8 @@ import select
 import shutil
 import sys
 import tempfile
+from dataclasses import replace
+from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
 from gunicorn.http.unreader import SocketUnreader
@@ -123,9 +125,14 @@ def run_server(config: ServeConfig, server: ServerConfig) -> None:
     # Set before anything imports prometheus_client, which reads it at import time.
     metrics_dir = tempfile.mkdtemp(prefix="s2s-metrics-")
     os.environ[MULTIPROC_ENV] = metrics_dir
+    # One directory of translated files for every worker: a download may reach another worker.
+    files_dir = None if config.files_dir else Path(tempfile.mkdtemp(prefix="s2s-files-"))
+    config = replace(config, files_dir=config.files_dir or files_dir)
     logger.info("serving %s on http://%s:%d with %d worker(s)", config.store, server.host, server.port,
                 server.workers)
     try:
         _Gunicorn(config, server).run()
     finally:
         shutil.rmtree(metrics_dir, ignore_errors=True)
+        if files_dir:
+            shutil.rmtree(files_dir, ignore_errors=True)

@@ -3,7 +3,9 @@ language pair, apply a glossary, and translate texts through the version's batch
 from flask import current_app, g
 
 from data_prep.terms import Glossary
-from documents.inline import Segment, Translated
+from documents.formats import Format, translate_document
+from documents.html import read_html
+from documents.inline import Segment, Translated, combined
 from seq2seq.engines.translator import DecodeOptions
 from serve.registry import Registry
 from serve.request_checks import serve_config
@@ -44,6 +46,21 @@ def translate_segments(segments: list[Segment], served: ServedVersion, options: 
     g.items = len(segments)
     return served.translate_segments(segments, options or served.options, current_app.extensions["s2s.cache"],
                                      serve_config().request_timeout_s, _glossary(terms, served))
+
+
+def translate_markup(texts: list[str], served: ServedVersion, options: DecodeOptions | None = None,
+                     terms: TermRequest | None = None) -> list[str]:
+    """HTML texts (fragments or pages), their markup kept (documents/html.py), in one pass through the model."""
+    parsed = combined([read_html(text) for text in texts], list)
+    return parsed.translated(lambda segments: translate_segments(segments, served, options, terms))
+
+
+def translate_file(data: bytes, name: str, served: ServedVersion, options: DecodeOptions | None = None,
+                   terms: TermRequest | None = None) -> tuple[bytes, Format]:
+    """A document in its format (documents/formats.py), within the server's document limits."""
+    return translate_document(data, name, served.version.pair[1],
+                              lambda segments: translate_segments(segments, served, options, terms),
+                              serve_config().documents)
 
 
 def served_pairs() -> list[tuple[str, str]]:

@@ -12,7 +12,7 @@ OWN_ROUTES = ("/v1/translate", "/invocations")
 LIBRETRANSLATE_ROUTES = ("/translate", "/detect")
 AMAZON = "amazon:"
 AMAZON_ROUTES = tuple(AMAZON + operation for operation in (
-    "TranslateText", "ListLanguages", "ImportTerminology", "GetTerminology", "ListTerminologies",
+    "TranslateText", "TranslateDocument", "ListLanguages", "ImportTerminology", "GetTerminology", "ListTerminologies",
     "DeleteTerminology", "NoSuchOperation"))
 ROUTES = OWN_ROUTES + LIBRETRANSLATE_ROUTES + AMAZON_ROUTES
 CONTENT_TYPES = (
@@ -23,7 +23,7 @@ CONTENT_TYPES = (
 )
 FIELDS = ("q", "source", "target", "version", "beam_size", "alternatives", "scores", "instances", "data",
           "glossary", "terminology", "format", "api_key")
-AMAZON_FIELDS = ("Text", "SourceLanguageCode", "TargetLanguageCode", "TerminologyNames", "Settings", "Name",
+AMAZON_FIELDS = ("Text", "Document", "SourceLanguageCode", "TargetLanguageCode", "TerminologyNames", "Settings", "Name",
                  "MergeStrategy", "TerminologyData", "Description", "MaxResults", "NextToken",
                  "DisplayLanguageCode", "TerminologyDataFormat")
 
@@ -110,7 +110,15 @@ terminology_data = st.builds(
                                                      "Directionality": direction}),
     st.binary(max_size=200) | st.text(max_size=80).map(lambda t: ("en,de\n" + t).encode("utf-8", "surrogatepass")),
     st.sampled_from(["CSV", "TSV", "TMX", "XLSX", ""]), st.booleans(), st.sampled_from(["UNI", "MULTI", "BOTH"]))
+# Documents of any bytes (HTML, text, a zip) under any content type.
+documents = st.builds(
+    lambda data, content_type: json.dumps({"Content": base64.b64encode(data).decode(), "ContentType": content_type}),
+    st.binary(max_size=300) | st.text(max_size=200).map(lambda t: f"<p>{t}</p>".encode("utf-8", "surrogatepass"))
+    | st.sampled_from([b"PK\x03\x04" + b"\0" * 40, b"<p>The <b>small</b> dog.</p>", b"<!DOCTYPE x [<!ENTITY a 'b'>]>"]),
+    st.sampled_from(["text/html", "text/plain", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                     "application/pdf", ""]))
 amazon_bodies = st.one_of(
+    st.builds(lambda raw: _amazon_with("Document", raw), documents),
     st.builds(_amazon_with, st.sampled_from(AMAZON_FIELDS), json_values.map(json.dumps)),
     st.builds(_amazon_with, st.sampled_from(AMAZON_FIELDS), escaped_strings | invalid_escapes),
     st.builds(lambda raw: _amazon_with("TerminologyData", raw), terminology_data),

@@ -13,6 +13,7 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
+from documents.formats import DOCX_TYPE
 from serve.amazon_api import CONTENT_TYPE, TARGET_PREFIX
 from serve.auth import add_key, add_sigv4_key
 from tests.serve.test_app import APPLES, DOG
@@ -236,3 +237,29 @@ def test_rate_limits_roles_and_the_payload_limit_with_keys(store, tmp_path):
         with pytest.raises(editor.exceptions.LimitExceededException):
             editor.import_terminology(Name="big", MergeStrategy="OVERWRITE",
                                       TerminologyData={"File": big, "Format": "CSV"})
+
+
+def test_translate_document_keeps_html_and_word_in_their_format(translate, translated):
+    import io
+
+    import docx
+
+    page = f"<p>{DOG}</p><p>{APPLES}</p>".encode()
+    answer = translate.translate_document(Document={"Content": page, "ContentType": "text/html"},
+                                          SourceLanguageCode="en", TargetLanguageCode="de")
+    assert answer["TranslatedDocument"]["Content"].decode() == f"<p>{translated(DOG)}</p><p>{translated(APPLES)}</p>"
+    document = docx.Document()
+    document.add_paragraph(DOG)
+    data = io.BytesIO()
+    document.save(data)
+    word = translate.translate_document(Document={"Content": data.getvalue(), "ContentType": DOCX_TYPE},
+                                        SourceLanguageCode="en", TargetLanguageCode="de")
+    (paragraph,) = docx.Document(io.BytesIO(word["TranslatedDocument"]["Content"])).paragraphs
+    assert paragraph.text == translated(DOG)
+    with pytest.raises(translate.exceptions.LimitExceededException):
+        translate.translate_document(Document={"Content": b"a " * 60_000, "ContentType": "text/plain"},
+                                     SourceLanguageCode="en", TargetLanguageCode="de")
+    for content_type, content in (("application/pdf", b"%PDF-1.4"), ("text/html", b"PK\x03\x04 cut")):
+        with pytest.raises(translate.exceptions.InvalidRequestException):
+            translate.translate_document(Document={"Content": content, "ContentType": content_type},
+                                         SourceLanguageCode="en", TargetLanguageCode="de")

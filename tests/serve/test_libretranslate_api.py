@@ -73,12 +73,10 @@ def test_form_bodies_lose_their_carriage_returns_as_in_libretranslate(server, tr
      "Invalid request: alternatives parameter must be <= "),
     ("post", "/translate", {"q": "a" * 10_001, "source": "en", "target": "de"}, 400,
      "Invalid request: request (10001) exceeds text limit (10000)"),
-    ("post", "/translate", {"q": DOG, "source": "en", "target": "de", "format": "html"}, 400,
-     "html format is not supported by this server yet"),
     ("post", "/translate", {"q": DOG, "source": "en", "target": "de", "format": "pdf"}, 400,
      "pdf format is not supported"),
     ("post", "/detect", {}, 400, "Invalid request: missing q parameter"),
-    ("post", "/translate_file", {"source": "en", "target": "de"}, 400, "this server does not translate files yet"),
+    ("post", "/translate_file", {"source": "en", "target": "de"}, 400, "Invalid request: missing file parameter"),
     ("get", "/translate", {}, 405, "method is not allowed"),
     ("post", "/languages", {}, 405, "method is not allowed"),
 ])
@@ -102,7 +100,6 @@ def test_settings_spec_and_health(server):
     assert settings["charLimit"] == 10_000 and settings["keyRequired"] is False
     assert settings["language"] == {"source": {"code": "en", "name": "English"},
                                     "target": {"code": "de", "name": "German"}}
-    assert settings["filesTranslation"] is False and settings["supportedFilesFormat"] == []
     spec = requests.get(server.url + "/spec", timeout=10).json()
     assert spec["swagger"] == "2.0" and {"/translate", "/detect", "/languages"} <= set(spec["paths"])
     assert requests.get(server.url + "/health", timeout=10).json() == {"status": "ok"}
@@ -126,3 +123,23 @@ def test_api_keys_are_s2s_keys_with_their_rate_limits(store, tmp_path, translate
         answers = [requests.post(server.url + "/detect", data={"q": DOG, "api_key": key}, timeout=60)
                    for _ in range(3)]
         assert answers[-1].status_code == 429 and answers[-1].json()["error"].startswith("Slowdown: rate limit")
+
+
+def test_html_and_files_as_libretranslate_takes_them(server, translated):
+    answer = requests.post(server.url + "/translate", json={"q": f"<p>{DOG}</p>", "source": "en", "target": "de",
+                                                            "format": "html"}, timeout=60).json()
+    assert answer == {"translatedText": f"<p>{translated(DOG)}</p>"}
+    upload = requests.post(server.url + "/translate_file", data={"source": "en", "target": "de"},
+                           files={"file": ("notes.txt", f"{DOG}\n{APPLES}\n".encode())}, timeout=60)
+    url = upload.json()["translatedFileUrl"]
+    assert url.startswith(server.url + "/download_file/") and url.endswith(".notes.de.txt")
+    download = requests.get(url, timeout=60)
+    assert download.status_code == 200 and download.text == f"{translated(DOG)}\n{translated(APPLES)}\n"
+    assert 'filename=notes.de.txt' in download.headers["Content-Disposition"]
+    gone = requests.get(server.url + "/download_file/" + "0" * 32 + ".notes.de.txt", timeout=10)
+    assert gone.status_code == 404 and "expired" in gone.json()["error"]
+    lying = requests.post(server.url + "/translate_file", data={"source": "en", "target": "de"},
+                          files={"file": ("notes.docx", b"<p>not Word</p>")}, timeout=60)
+    assert lying.status_code == 400 and "its extension says Word" in lying.json()["error"]
+    settings = requests.get(server.url + "/frontend/settings", timeout=10).json()
+    assert settings["filesTranslation"] is True and ".docx" in settings["supportedFilesFormat"]

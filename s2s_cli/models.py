@@ -108,9 +108,58 @@ def cmd_publish(args: argparse.Namespace) -> None:
     print(f"BLEU signature: {result.scores.bleu_signature}")
 
 
+def _translate_file(args: argparse.Namespace) -> None:
+    """A document in its format (documents/formats.py), through the server's own path: sentences, batches,
+    markup placed by alignment; with a progress bar over its segments."""
+    from tqdm import tqdm
+
+    from documents.formats import translate_document, translated_name
+    from seq2seq.engines.translator import DecodeConfig
+    from seq2seq.versions.decoding import options_from, with_beam
+    from seq2seq.versions.store import ModelStore
+    from serve.cache import LruCache
+    from serve.config import BatchConfig
+    from serve.served_version import ServedVersion
+
+    if args.run:
+        raise S2SError("--file translates with a published version (s2s publish), not a training run")
+    if args.input:
+        raise S2SError("give --file or --input, not both")
+    version = ModelStore(args.store).select(args.version, args.source_lang, args.target_lang)
+    options = with_beam(options_from(version.info.get("decoding"), args.decoding), args.beam_size)
+    try:
+        data = args.file.read_bytes()
+    except OSError as e:
+        raise S2SError(f"{args.file}: cannot read it ({e.strerror})") from None
+    served = ServedVersion(version, BatchConfig(), args.engine, DecodeConfig(dtype=args.dtype))
+    cache = LruCache(10_000)
+    try:
+        with tqdm(desc=args.file.name, unit="segment", disable=None) as bar:
+            def translate(segments):
+                bar.total = len(segments)
+                results = []
+                for start in range(0, len(segments), CHUNK):
+                    results += served.translate_segments(segments[start:start + CHUNK], options, cache, 3600)
+                    bar.update(len(segments[start:start + CHUNK]))
+                return results
+
+            out, fmt = translate_document(data, args.file.name, version.pair[1], translate)
+    finally:
+        served.close()
+    output = args.output or args.file.with_name(translated_name(args.file.name, fmt, version.pair[1]))
+    output.write_bytes(out)
+    print(f"{args.file} ({fmt.label}) translated with {version.id} to {output}")
+
+
+# Segments a progress step: small enough to move, large enough to fill batches.
+CHUNK = 64
+
+
 def cmd_translate(args: argparse.Namespace) -> None:
     from data_prep.corpus import read_lines
 
+    if args.file:
+        return _translate_file(args)
     model, _, _, options = _choose_model(args)
     translator = _open(args, model)
     log.info("translating with %s", model.name)
@@ -248,12 +297,16 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    "(default: %(default)s)")
     p.set_defaults(func=cmd_publish)
 
-    p = sub.add_parser("translate", help="translate stdin or a file, one sentence per line",
+    p = sub.add_parser("translate", help="translate stdin or a file, one sentence per line; or a document",
                        description="Translate one sentence per line with a published version (default: the "
-                       "best-BLEU version for the language pair) or a training run.")
+                       "best-BLEU version for the language pair) or a training run. With --file, a document "
+                       "in its format: text, HTML, SubRip subtitles, XLIFF 1.2 or 2.0, Word (.docx) or "
+                       "PowerPoint (.pptx), told by its content; markup inside sentences is kept.")
     _add_model_choice(p)
-    p.add_argument("--input", "-i", type=Path, help="input file (default: stdin)")
-    p.add_argument("--output", "-o", type=Path, help="output file (default: stdout)")
+    p.add_argument("--input", "-i", type=Path, help="input file, one sentence per line (default: stdin)")
+    p.add_argument("--file", "-f", type=Path, help="a document to translate in its format (with a published "
+                   "version); written to --output, or beside it as NAME.TARGET.EXT (report.de.docx)")
+    p.add_argument("--output", "-o", type=Path, help="output file (default: stdout; for --file, beside it)")
     p.set_defaults(func=cmd_translate)
 
     _add_models(sub)

@@ -12,6 +12,7 @@ from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from data_prep.errors import S2SError
+from documents.formats import translated_name
 from seq2seq.engines.translator import DecodeOptions
 from seq2seq.versions.decoding import options_record
 from seq2seq.versions.glossaries import GlossaryNotFound
@@ -20,7 +21,6 @@ from serve import amazon_api, libretranslate_api, observability
 from serve.auth import RateLimiter, read_key_file, sigv4_keys
 from serve.batcher import QueueFull
 from serve.cache import LruCache
-from documents.formats import translated_name
 from serve.config import MIB, ServeConfig
 from serve.downloads import Downloads
 from serve.page import page

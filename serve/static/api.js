@@ -37,3 +37,24 @@ async function api(path, body) {
   }
   return answer;
 }
+
+// A document to /v1/documents: its translation as a Blob, and the file name the server gives it.
+async function apiDocument(fields, file) {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(fields)) form.append(name, value);
+  form.append("file", file);
+  let response;
+  try {
+    response = await fetch("v1/documents", { method: "POST", headers: authHeaders(), body: form });
+  } catch (e) {
+    throw new ApiError(0, `The server could not be reached (${e.message}).`);
+  }
+  if (!response.ok) {
+    const answer = await response.json().catch(() => null);
+    const message = answer && answer.error && answer.error.message;
+    throw new ApiError(response.status, message || `v1/documents answered ${response.status} ${response.statusText}`);
+  }
+  const disposition = response.headers.get("Content-Disposition") || "";
+  const named = /filename="([^"]+)"/.exec(disposition);
+  return { blob: await response.blob(), filename: named ? named[1] : "translated" };
+}

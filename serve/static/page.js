@@ -204,6 +204,54 @@ async function copy() {
   setStatus("Translation copied.");
 }
 
+let downloadUrl = null;
+
+async function translateDocument() {
+  if (busy) return;
+  const file = $("document").files[0];
+  if (!file) {
+    showError("No document chosen: pick a file first.");
+    $("document").focus();
+    return;
+  }
+  const model = selectedModel();
+  if (!model) {
+    showError("No version to translate with: choose a language pair and a version first.");
+    return;
+  }
+  const fields = { source: model.source, target: model.target, version: model.id };
+  if ($("glossary").value) fields.terminology = $("glossary").value;
+  busy = true;
+  $("document-form").setAttribute("aria-busy", "true");
+  $("download").hidden = true;
+  setStatus(`Translating ${file.name}…`);
+  try {
+    const { blob, filename } = await apiDocument(fields, file);
+    // The previous document's link lets go of its memory.
+    if (downloadUrl) URL.revokeObjectURL(downloadUrl);
+    downloadUrl = URL.createObjectURL(blob);
+    const link = $("download");
+    link.href = downloadUrl;
+    link.download = filename;
+    link.textContent = `Download ${filename}`;
+    link.hidden = false;
+    showError("");
+    setStatus(`${file.name} translated by ${model.id}.`);
+    link.focus();
+  } catch (error) {
+    setStatus("");
+    failed(error);
+  } finally {
+    busy = false;
+    $("document-form").removeAttribute("aria-busy");
+  }
+}
+
+$("document-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  translateDocument();
+});
+
 $("key-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   sessionStorage.setItem(KEY_STORAGE, $("key").value.trim());

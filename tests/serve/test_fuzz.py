@@ -44,7 +44,8 @@ def _check(url: str, route: str, content_type: str, body: bytes) -> None:
         else:
             error = response.json()["error"]
             assert error["code"] == response.status_code and error["message"].strip()
-    elif response.headers["Content-Type"].startswith("application/json") and "applied_terms" in response.json():
+    # application/json alone: application/jsonlines (an empty body, say) is no JSON document.
+    elif response.headers["Content-Type"].split(";")[0] == "application/json" and "applied_terms" in response.json():
         # A glossary was applied: whatever it held, the answer claims no term that is not in the translation.
         check_terms(response.json())
 

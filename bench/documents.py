@@ -9,10 +9,17 @@ On the store's default version, in process, on CTranslate2 with the version's de
   German of the words it held and no more (goal: 95%), among the tags whose words' German is in the
   translation at all (the others, the model's mistranslations, are counted apart); and the BLEU of the translation's text
   against that of the same sentences translated untagged (goal: within 0.5).
+- cost: a 100 KB HTML page and a 20-page Word file built from the demo sentences (headings,
+  paragraphs of 4 sentences, one sentence in 4 with a tagged word, lists, a table), translated as
+  documents, against their paragraphs' text alone through the same path (cache off, best of 3
+  runs each, alternating; goal: at most 1.3 times the text alone).
 """
 import argparse
+import html
+import io
 import json
 import sys
+import time
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -23,6 +30,7 @@ sys.path.insert(0, str(REPO))
 
 from data_prep.corpus import read_lines  # noqa: E402
 from data_prep.demo_markup import placed, tagged_set, translated  # noqa: E402
+from documents.formats import translate_document  # noqa: E402
 from documents.html import translate_html  # noqa: E402
 from seq2seq.engines.translator import DecodeConfig  # noqa: E402
 from seq2seq.versions.scoring import score  # noqa: E402
@@ -73,6 +81,81 @@ def tags(served: ServedVersion, sources: list[str], references: list[str]) -> di
             "misplaced_examples": failures}
 
 
+def _page(tagged, size: int) -> tuple[str, list[str]]:
+    """An HTML page of about `size` bytes, and its paragraphs' text."""
+    parts, texts, i = ["<!DOCTYPE html><html><head><title>Demo page</title></head><body>"], [], 0
+    while sum(map(len, parts)) < size:
+        group = [tagged[(i + k) % len(tagged)] for k in range(4)]
+        markup = " ".join(t.html if k == 0 else html.escape(t.plain, quote=False) for k, t in enumerate(group))
+        plain = " ".join(t.plain for t in group)
+        if i % 40 == 0:
+            parts.append(f"<h2>{html.escape(group[0].plain, quote=False)}</h2>")
+            texts.append(group[0].plain)
+        if i % 12 == 4:
+            parts.append("<ul>" + "".join(f"<li>{html.escape(t.plain, quote=False)}</li>" for t in group) + "</ul>")
+            texts += [t.plain for t in group]
+        else:
+            parts.append(f"<p>{markup}</p>")
+            texts.append(plain)
+        i += 4
+    parts.append("</body></html>")
+    return "".join(parts), texts
+
+
+def _word(tagged, pages: int) -> tuple[bytes, list[str]]:
+    """A Word file of `pages` pages (about 500 words each), and its paragraphs' text."""
+    import docx
+
+    document, texts, words, i = docx.Document(), [], 0, 0
+    while words < pages * 500:
+        group = [tagged[(i + k) % len(tagged)] for k in range(4)]
+        if i % 40 == 0:
+            document.add_heading(group[0].plain, level=2)
+            texts.append(group[0].plain)
+        paragraph = document.add_paragraph()
+        first, rest = group[0].plain.split(" ", 1)
+        paragraph.add_run(first).bold = True
+        paragraph.add_run(" " + rest + " " + " ".join(t.plain for t in group[1:]))
+        texts.append(" ".join(t.plain for t in group))
+        words += len(texts[-1].split())
+        i += 4
+    table = document.add_table(rows=2, cols=2)
+    for k, cell in enumerate(c for row in table.rows for c in row.cells):
+        cell.text = tagged[k].plain
+        texts.append(tagged[k].plain)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue(), texts
+
+
+def cost(served: ServedVersion, sources: list[str]) -> dict:
+    """Documents against their text alone."""
+    cache = LruCache(0)
+    tagged = tagged_set(sources)
+    page, page_texts = _page(tagged, 100 * 1024)
+    word, word_texts = _word(tagged, 20)
+
+    def translate(segments):
+        return served.translate_segments(segments, served.options, cache, TIMEOUT_S)
+
+    rows = {}
+    for label, name, data, texts in (("html_100kb", "page.html", page.encode(), page_texts),
+                                     ("word_20_pages", "report.docx", word, word_texts)):
+        document_s, text_s = [], []
+        for _ in range(3):
+            started = time.perf_counter()
+            translate_document(data, name, served.version.pair[1], translate)
+            document_s.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            served.translate(texts, served.options, cache, TIMEOUT_S)
+            text_s.append(time.perf_counter() - started)
+        rows[label] = {"bytes": len(data), "paragraphs": len(texts), "document_s": round(min(document_s), 2),
+                       "text_alone_s": round(min(text_s), 2),
+                       "ratio": round(min(document_s) / min(text_s), 3),
+                       "goal": {"ratio_at_most": 1.3, "met": min(document_s) / min(text_s) <= 1.3}}
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("store", type=Path, help="a model store (e.g. demo/models)")
@@ -86,7 +169,8 @@ def main() -> None:
     try:
         sources, references = list(read_lines(args.source)), list(read_lines(args.reference))
         print(json.dumps({"benchmark": "documents", "version": version.id, "engine": served.engine.engine,
-                          "tags": tags(served, sources, references)}, indent=2, ensure_ascii=False))
+                          "tags": tags(served, sources, references), "cost": cost(served, sources)},
+                         indent=2, ensure_ascii=False))
     finally:
         served.close()
 

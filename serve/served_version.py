@@ -3,6 +3,7 @@ import concurrent.futures
 import re
 import time
 from dataclasses import dataclass, replace
+from typing import Sequence
 
 from data_prep.errors import S2SError
 from data_prep.terms import Glossary, Term, from_model, mark, occurrences, to_model, unmark
@@ -76,31 +77,28 @@ class ServedVersion:
                 and len(self.translator.subwords.source.encode(sentence).split()) > self._max_input_length)
 
     def translate(self, texts: list[str], options: DecodeOptions, cache: LruCache, timeout_s: float,
-                  glossary: Glossary | None = None, aligned: bool = False) -> list[TextResult]:
+                  glossary: Glossary | None = None,
+                  aligned: Sequence[Sequence[tuple[int, int]]] | None = None) -> list[TextResult]:
         """Splits each text into sentences, translates those not cached through the batcher,
         and rebuilds each text around its translated sentences; with a glossary, applies its terms.
-        `aligned`: each result also links the words of its translation to those of its text, for
-        markup to be placed by (documents/inline.py)."""
+        `aligned`: per text, the character ranges whose words each result also links to the words of its
+        translation, for markup to be placed by (documents/inline.py); only the sentences those ranges
+        touch (an empty range, the sentences on either side of it) are aligned."""
         if glossary is not None:
             results, sentences = self._translate_with_terms(texts, options, cache, timeout_s, glossary)
         else:
             results, sentences = self._translate_plain(texts, options, cache, timeout_s)
-        if not aligned:
+        if aligned is None:
             return results
-        return self._with_links(results, sentences)
+        return self._with_links(results, sentences, aligned)
 
     def translate_segments(self, segments: list[Segment], options: DecodeOptions, cache: LruCache, timeout_s: float,
                            glossary: Glossary | None = None) -> list[Translated]:
-        """A document's segments (documents/inline.py): those with markup aligned, for the markup to be placed."""
-        out: list[Translated | None] = [None] * len(segments)
-        for aligned in (False, True):
-            indices = [i for i, s in enumerate(segments) if bool(s.spans) == aligned]
-            if indices:
-                results = self.translate([segments[i].text for i in indices], options, cache, timeout_s, glossary,
-                                         aligned)
-                for i, result in zip(indices, results):
-                    out[i] = Translated(result.translation, result.links)
-        return out
+        """A document's segments (documents/inline.py), in one pass: the sentences their markup touches are
+        aligned, for the markup to be placed."""
+        results = self.translate([s.text for s in segments], options, cache, timeout_s, glossary,
+                                 [[(span.start, span.end) for span in s.spans] for s in segments])
+        return [Translated(result.translation, result.links) for result in results]
 
     def _translate_plain(self, texts: list[str], options: DecodeOptions, cache: LruCache,
                          timeout_s: float) -> tuple[list[TextResult], list[_Sentences]]:
@@ -114,22 +112,25 @@ class ServedVersion:
             sentences.append(_Sentences(seg.layout, seg.sentences, [h.best for h in mine]))
         return results, sentences
 
-    def _with_links(self, results: list[TextResult], sentences: list[_Sentences]) -> list[TextResult]:
-        """The results with links from each translated word to its source word, from one alignment of
-        every sentence (the CTranslate2 engine reads the model's attention; seq2seq/engines/ct2_translator.py)."""
-        alignments = iter(self.translator.align([s for text in sentences for s in text.sources],
-                                                [t for text in sentences for t in text.translations]))
-        linked = []
-        for result, text in zip(results, sentences):
-            links: list[Link] = []
+    def _with_links(self, results: list[TextResult], sentences: list[_Sentences],
+                    ranges: Sequence[Sequence[tuple[int, int]]]) -> list[TextResult]:
+        """The results with links from each translated word to its source word, from one alignment of the
+        sentences the ranges touch (the CTranslate2 engine reads the model's attention;
+        seq2seq/engines/ct2_translator.py): a forced decoding costs a fifth of a translation's time."""
+        todo = []  # (text index, source offset, target offset, source, translation)
+        for i, (text, wanted) in enumerate(zip(sentences, ranges)):
             source_at = target_at = len(text.layout[0])
             for source, translation, after in zip(text.sources, text.translations, text.layout[1:]):
-                links += sentence_links(_word_offsets(source, source_at), _word_offsets(translation, target_at),
-                                        next(alignments))
-                source_at += len(source) + len(after)
-                target_at += len(translation) + len(after)
-            linked.append(replace(result, links=tuple(links)))
-        return linked
+                end = source_at + len(source)
+                if any(start < end + 1 and source_at - 1 < stop for start, stop in wanted):
+                    todo.append((i, source_at, target_at, source, translation))
+                source_at, target_at = end + len(after), target_at + len(translation) + len(after)
+        alignments = self.translator.align([t[3] for t in todo], [t[4] for t in todo])
+        links: list[list[Link]] = [[] for _ in results]
+        for (i, source_at, target_at, source, translation), alignment in zip(todo, alignments):
+            links[i] += sentence_links(_word_offsets(source, source_at), _word_offsets(translation, target_at),
+                                       alignment)
+        return [replace(result, links=tuple(mine)) for result, mine in zip(results, links)]
 
     def _translate_with_terms(self, texts: list[str], options: DecodeOptions, cache: LruCache, timeout_s: float,
                               glossary: Glossary) -> tuple[list[TextResult], list[_Sentences]]:

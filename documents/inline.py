@@ -14,9 +14,12 @@ break, an image), sits empty after the target word aligned to the source word be
 What a span stands for (an HTML element, a Word run's formatting) is the format's own business:
 the projection carries it along untouched.
 """
+import logging
 import unicodedata
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
+
+logger = logging.getLogger(__name__)
 
 # (source start, source end, target start, target end, sure): a source word and a target word linked by
 # the alignment, as character offsets in the segment and in its translation; sure when the alignment
@@ -135,6 +138,11 @@ def project(segment: Segment, translated: Translated) -> Segment:
         for start, end, child in sorted(proposals, key=lambda p: (p[0], p[2])):
             start = max(start, cursor)
             end = max(end, start)
+            source = spans[child]
+            if start == end and source.start < source.end:
+                # Kept, empty, where its words went: said, not lost without a word.
+                logger.info("markup around %r found no words of its own in the translation %r; kept empty there",
+                            segment.text[source.start:source.end][:60], translated.translation[:80])
             placed.append(replace(spans[child], start=start, end=end))
             cursor = end
             place(child, start, end)

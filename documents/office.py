@@ -5,8 +5,8 @@ slide's shapes, tables and notes), its runs' formatting kept as inline markup.
 A paragraph's most common formatting (by characters) is its base; a run formatted otherwise (bold,
 italic, another font) is a span, placed on the translation by alignment, and a hyperlink spans the
 runs inside it. Whatever else a paragraph holds (a tab, a break, a picture, a field, a bookmark)
-keeps its place as a unit. What a run's formatting cannot follow is said in the log rather than
-lost: a span the alignment found no words for is kept, empty, where the words were.
+keeps its place as a unit. A run whose words the alignment could not find in the translation is
+kept, empty, where they went, and the log says so (documents/inline.py).
 """
 import copy
 import io

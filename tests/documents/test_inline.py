@@ -62,3 +62,10 @@ def test_an_empty_span_sits_after_the_translation_of_the_word_before_it():
     # With no link at all, a span is empty at the start: never lost.
     (span,) = project(Segment(source, (Span(4, 7, "b"),)), Translated(target, ())).spans
     assert (span.start, span.end, span.tag) == (0, 0, "b")
+
+
+def test_markup_that_finds_no_words_is_said_in_the_log(caplog):
+    source, target = "one two", "eins zwei"
+    with caplog.at_level("INFO", logger="documents.inline"):
+        (span,) = project(Segment(source, (Span(4, 7, "b"),)), Translated(target, ())).spans
+    assert span.start == span.end and "markup around 'two' found no words" in caplog.text

@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 # This project's routes, LibreTranslate's, and Amazon Translate's operations ("amazon:" and the
 # operation: POST / with its X-Amz-Target; http_request says how each is sent).
-OWN_ROUTES = ("/v1/translate", "/invocations")
-LIBRETRANSLATE_ROUTES = ("/translate", "/detect")
+OWN_ROUTES = ("/v1/translate", "/invocations", "/v1/documents?source=en&target=de&name=upload")
+LIBRETRANSLATE_ROUTES = ("/translate", "/detect", "/translate_file")
 AMAZON = "amazon:"
 AMAZON_ROUTES = tuple(AMAZON + operation for operation in (
     "TranslateText", "TranslateDocument", "ListLanguages", "ImportTerminology", "GetTerminology", "ListTerminologies",

@@ -65,3 +65,19 @@ def test_hostile_files_get_a_4xx_and_the_server_serves_on(store):
             assert answer.status_code == 400 and answer.json()["error"]["message"].startswith(name), answer.text
         assert requests.post(server.url + "/v1/translate", json=GOOD, timeout=60).status_code == 200
         assert server.process.poll() is None
+
+
+def test_a_named_glossary_applies_inside_a_document(store, tmp_path):
+    from tests.serve.test_terms import ANIMALS, _copy_store, _import
+
+    copy = _copy_store(store, tmp_path / "store")
+    _import(copy, "animals", ANIMALS, tmp_path)
+    client = create_app(ServeConfig(store=copy, reload_interval_s=0)).test_client()
+    page = f"<p>{DOG}</p>".encode()
+    plain = client.post("/v1/documents", data={"source": "en", "target": "de", "file": (io.BytesIO(page), "a.html")})
+    with_terms = client.post("/v1/documents", data={"source": "en", "target": "de", "terminology": "animals",
+                                                    "file": (io.BytesIO(page), "a.html")})
+    assert with_terms.status_code == 200 and b"Zorbix" in with_terms.data and b"Zorbix" not in plain.data
+    html = client.post("/v1/translate", json={"q": "<p>The <b>dog</b> sees a car.</p>", "source": "en",
+                                              "target": "de", "format": "html", "terminology": "animals"})
+    assert "<b>Zorbix</b>" in html.json["translations"][0]

@@ -18,8 +18,8 @@ from xml.etree import ElementTree
 
 import html5lib
 
-from documents.inline import Parsed, Segment, Span, Translate, Translated, project, render
-from documents.trees import content, set_content
+from documents.inline import Parsed, Segment, Translate, Translated, project, render
+from documents.trees import SPAN, UNIT, content, inline_segment, set_content
 
 # Elements that flow inside a line of text; any other (p, div, li, td, h1, ...) bounds a segment.
 INLINE = frozenset("a abbr b bdi bdo br cite code data del dfn em font i img ins kbd label mark q s samp small "
@@ -34,7 +34,6 @@ _DOCTYPE = re.compile(r"^\ufeff?\s*(<!doctype[^>]*>)", re.IGNORECASE)
 _DOCUMENT = re.compile(r"^\ufeff?\s*(<!doctype|<html[\s>]|<head[\s>]|<body[\s>])", re.IGNORECASE)
 _SERIALIZE = dict(tree="etree", omit_optional_tags=False, inject_meta_charset=False, quote_attr_values="always",
                   use_trailing_solidus=False)
-_UNIT, _ELEMENT = "unit", "element"
 
 
 def _tag(element) -> str | None:
@@ -97,39 +96,24 @@ class _Reader:
 
     def _run(self, items: list):
         """A run as a segment, its spans the inline elements in it; only whitespace and units stay as they are."""
-        text: list[str] = []
-        spans: list[Span] = []
-
-        def walk(item, depth: int) -> None:
-            if isinstance(item, str):
-                text.append(item)
-                return
-            start = sum(map(len, text))
-            if _is_unit(item):
-                if _tag(item) == "img":
-                    self.read_attributes(item)
-                spans.append(Span(start, start, (_UNIT, item), depth))
-                if _tag(item) == "br":
-                    text.append("\n")  # a line break parts the words on either side
-                return
-            self.read_attributes(item)
-            index = len(spans)
-            spans.append(Span(start, start, None))
-            for part in content(item):
-                walk(part, depth + 1)
-            spans[index] = Span(start, sum(map(len, text)), (_ELEMENT, item), depth)
-
-        for item in items:
-            walk(item, 0)
-        joined = "".join(text)
-        if not joined.strip():
+        segment = inline_segment(items, self._classify)
+        if not segment.text.strip():
             return items
-        return self._add(Segment(joined, tuple(spans))), items
+        return self._add(segment), items
+
+    def _classify(self, item) -> tuple[str, tuple, str]:
+        if _is_unit(item):
+            if _tag(item) == "img":
+                self.read_attributes(item)
+            # A line break parts the words on either side.
+            return UNIT, (UNIT, item), "\n" if _tag(item) == "br" else ""
+        self.read_attributes(item)
+        return SPAN, (SPAN, item), ""
 
 
 def _element(tag, parts: list):
     kind, original = tag
-    if kind == _UNIT:
+    if kind == UNIT:
         unit = copy.deepcopy(original)
         unit.tail = None
         return unit

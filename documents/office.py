@@ -221,15 +221,19 @@ def _parsed(paragraphs: list[_Paragraph], save) -> Parsed:
     return Parsed([p.segment for p in paragraphs], write)
 
 
+def _open(data: bytes, name: str, max_uncompressed: int, opener, not_found: type, what: str):
+    check_zip(data, name, max_uncompressed)
+    try:
+        return opener(io.BytesIO(data))
+    except (not_found, KeyError, ValueError, etree.XMLSyntaxError) as e:
+        raise S2SError(f"{name}: not {what}: {e}") from None
+
+
 def read_docx(data: bytes, name: str, max_uncompressed: int) -> Parsed:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
-    check_zip(data, name, max_uncompressed)
-    try:
-        document = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, KeyError, ValueError, etree.XMLSyntaxError) as e:
-        raise S2SError(f"{name}: not a Word (.docx) document: {e}") from None
+    document = _open(data, name, max_uncompressed, docx.Document, PackageNotFoundError, "a Word (.docx) document")
     roots = [document.element.body]
     for section in document.sections:
         for part in (section.header, section.footer, section.first_page_header, section.first_page_footer,
@@ -243,11 +247,8 @@ def read_pptx(data: bytes, name: str, max_uncompressed: int) -> Parsed:
     import pptx
     from pptx.exc import PackageNotFoundError
 
-    check_zip(data, name, max_uncompressed)
-    try:
-        presentation = pptx.Presentation(io.BytesIO(data))
-    except (PackageNotFoundError, KeyError, ValueError, etree.XMLSyntaxError) as e:
-        raise S2SError(f"{name}: not a PowerPoint (.pptx) presentation: {e}") from None
+    presentation = _open(data, name, max_uncompressed, pptx.Presentation, PackageNotFoundError,
+                         "a PowerPoint (.pptx) presentation")
     roots = []
     for slide in presentation.slides:
         roots.append(slide._element)

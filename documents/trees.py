@@ -1,5 +1,10 @@
 """Element trees (xml.etree's and lxml's alike) as sequences of content: an element's text, its children
-and their tails, taken apart and put back."""
+and their tails, taken apart and put back; and a run of such content read as a segment with spans."""
+from typing import Any, Callable
+
+from documents.inline import Segment, Span
+
+SPAN, UNIT = "span", "unit"
 
 
 def content(element) -> list:
@@ -26,3 +31,31 @@ def set_content(element, items: list) -> None:
             item.tail = None
             element.append(item)
             last = item
+
+
+def inline_segment(items: list, classify: Callable[[Any], tuple[str, Any, str]]) -> Segment:
+    """A run of content items as a segment. `classify(element)` says what an element is: (SPAN, tag, "") for
+    markup around its own content, which becomes a span carrying `tag`; or (UNIT, tag, text) for an
+    element that keeps its place as a unit, an empty span followed by `text` (a line break's "\\n")."""
+    text: list[str] = []
+    spans: list[Span] = []
+
+    def walk(item, depth: int) -> None:
+        if isinstance(item, str):
+            text.append(item)
+            return
+        start = sum(map(len, text))
+        kind, tag, after = classify(item)
+        if kind == UNIT:
+            spans.append(Span(start, start, tag, depth))
+            text.append(after)
+            return
+        index = len(spans)
+        spans.append(Span(start, start, None))
+        for part in content(item):
+            walk(part, depth + 1)
+        spans[index] = Span(start, sum(map(len, text)), tag, depth)
+
+    for item in items:
+        walk(item, 0)
+    return Segment("".join(text), tuple(spans))

@@ -9,9 +9,9 @@ import copy
 from lxml import etree
 
 from data_prep.errors import S2SError
-from documents.inline import Parsed, Segment, Span, Translated, project, render
+from documents.inline import Parsed, Segment, Translated, project, render
 from documents.safe_xml import parse
-from documents.trees import content, set_content
+from documents.trees import SPAN, UNIT, content, inline_segment, set_content
 
 XLIFF_1 = "urn:oasis:names:tc:xliff:document:1.2"
 XLIFF_2 = "urn:oasis:names:tc:xliff:document:2.0"
@@ -27,31 +27,17 @@ def _local(element) -> str:
 
 
 def _segment(source, namespace: str) -> Segment:
-    text: list[str] = []
-    spans: list[Span] = []
-
-    def walk(item, depth: int) -> None:
-        if isinstance(item, str):
-            text.append(item)
-            return
-        start = sum(map(len, text))
+    def classify(item) -> tuple[str, tuple, str]:
         if _local(item) in SPANS[namespace] and item.get("translate") != "no":
-            index = len(spans)
-            spans.append(Span(start, start, None))
-            for part in content(item):
-                walk(part, depth + 1)
-            spans[index] = Span(start, sum(map(len, text)), ("span", item), depth)
-        else:
-            spans.append(Span(start, start, ("unit", item), depth))
+            return SPAN, (SPAN, item), ""
+        return UNIT, (UNIT, item), ""
 
-    for item in content(source):
-        walk(item, 0)
-    return Segment("".join(text), tuple(spans))
+    return inline_segment(content(source), classify)
 
 
 def _element(tag, parts: list):
     kind, original = tag
-    if kind == "unit":
+    if kind == UNIT:
         unit = copy.deepcopy(original)
         unit.tail = None
         return unit

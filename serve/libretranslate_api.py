@@ -118,6 +118,15 @@ def _languages() -> dict[str, list[str]]:
     return languages
 
 
+def _check_pair(languages: dict[str, list[str]], source: str, target: str) -> None:
+    for code in (source, target):
+        if code not in languages:
+            raise ApiError(400, f"{code} is not supported")
+    if target not in languages[source]:
+        raise ApiError(400, f"{language_name(target)} ({target}) is not available as a target language from "
+                            f"{language_name(source)} ({source})")
+
+
 def _detect(texts: list[str], sources: list[str]):
     # One language for the whole request, as LibreTranslate detects it: its answer names one source.
     return identify(" ".join(texts), sources)
@@ -146,12 +155,7 @@ def translate_route():
             return jsonify(translatedText=texts if batch else texts[0],
                            detectedLanguage=[found] * len(texts) if batch else found)
         source = detected.language
-    for code in (source, target):
-        if code not in languages:
-            raise ApiError(400, f"{code} is not supported")
-    if target not in languages[source]:
-        raise ApiError(400, f"{language_name(target)} ({target}) is not available as a target language from "
-                            f"{language_name(source)} ({source})")
+    _check_pair(languages, source, target)
     served = resolve(source, target)
     if alternatives >= served.options.beam_size:
         raise ApiError(400, f"Invalid request: alternatives parameter must be <= {served.options.beam_size - 1}")
@@ -228,12 +232,7 @@ def translate_file_route():
     languages = _languages()
     if source == "auto":
         raise ApiError(400, "Invalid request: give the file's source language; auto is for /translate")
-    for code in (source, target):
-        if code not in languages:
-            raise ApiError(400, f"{code} is not supported")
-    if target not in languages[source]:
-        raise ApiError(400, f"{language_name(target)} ({target}) is not available as a target language from "
-                            f"{language_name(source)} ({source})")
+    _check_pair(languages, source, target)
     out, fmt = translate_file(data, name, resolve(source, target))
     kept = current_app.extensions["s2s.downloads"].put(out, translated_name(name, fmt, target))
     return jsonify(translatedFileUrl=f"{request.host_url}download_file/{kept}")

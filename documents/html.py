@@ -12,14 +12,13 @@ line it is in, for the model, as a newline does). The `alt`, `title` and `placeh
 of its own. Entities are read as the characters they stand for and written back as characters,
 but for the no-break space, written `&nbsp;`; a page's doctype is kept as written.
 """
-import copy
 import re
 from xml.etree import ElementTree
 
 import html5lib
 
 from documents.inline import Parsed, Segment, Translate, Translated, project, render
-from documents.trees import SPAN, UNIT, content, inline_segment, set_content
+from documents.trees import SPAN, UNIT, content, inline_segment, rebuilt, set_content
 
 # Elements that flow inside a line of text; any other (p, div, li, td, h1, ...) bounds a segment.
 INLINE = frozenset("a abbr b bdi bdo br cite code data del dfn em font i img ins kbd label mark q s samp small "
@@ -111,17 +110,6 @@ class _Reader:
         return SPAN, (SPAN, item), ""
 
 
-def _element(tag, parts: list):
-    kind, original = tag
-    if kind == UNIT:
-        unit = copy.deepcopy(original)
-        unit.tail = None
-        return unit
-    element = ElementTree.Element(original.tag, dict(original.attrib))
-    set_content(element, parts)
-    return element
-
-
 def read_html(text: str) -> Parsed:
     """A page or a fragment's segments, and how to write it back around their translations."""
     if _DOCUMENT.match(text):
@@ -141,7 +129,7 @@ def read_html(text: str) -> Parsed:
             items = []
             for piece in pieces:
                 if isinstance(piece, tuple):
-                    items += render(projected[piece[0]], str, _element)
+                    items += render(projected[piece[0]], str, rebuilt)
                 elif isinstance(piece, list):
                     items += piece
                 else:

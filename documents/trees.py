@@ -1,5 +1,6 @@
 """Element trees (xml.etree's and lxml's alike) as sequences of content: an element's text, its children
 and their tails, taken apart and put back; and a run of such content read as a segment with spans."""
+import copy
 from typing import Any, Callable
 
 from documents.inline import Segment, Span
@@ -59,3 +60,17 @@ def inline_segment(items: list, classify: Callable[[Any], tuple[str, Any, str]])
     for item in items:
         walk(item, 0)
     return Segment("".join(text), tuple(spans))
+
+
+def rebuilt(tag: tuple, parts: list):
+    """What a span or a unit carried (`(kind, element)`), for the translation: a unit as it was, and a span's
+    element made anew (the same name and attributes) around `parts`."""
+    kind, original = tag
+    if kind == UNIT:
+        unit = copy.deepcopy(original)
+        unit.tail = None
+        return unit
+    # makeelement: an lxml element keeps its namespaces, an xml.etree one is plain.
+    element = original.makeelement(original.tag, dict(original.attrib))
+    set_content(element, parts)
+    return element

@@ -4,14 +4,13 @@ a segment that already has a final or approved target is left alone, as is one m
 translate="no". Inline codes are markup: XLIFF 1.2's <g> and <mrk>, 2.0's <pc> and <mrk> span the
 words they enclose; placeholders (<x/>, <ph/>, <bx/>, <bpt>, <sc/>, ...) keep their place as units.
 """
-import copy
 
 from lxml import etree
 
 from data_prep.errors import S2SError
 from documents.inline import Parsed, Segment, Translated, project, render
 from documents.safe_xml import parse
-from documents.trees import SPAN, UNIT, content, inline_segment, set_content
+from documents.trees import SPAN, UNIT, content, inline_segment, rebuilt, set_content
 
 XLIFF_1 = "urn:oasis:names:tc:xliff:document:1.2"
 XLIFF_2 = "urn:oasis:names:tc:xliff:document:2.0"
@@ -33,17 +32,6 @@ def _segment(source, namespace: str) -> Segment:
         return UNIT, (UNIT, item), ""
 
     return inline_segment(content(source), classify)
-
-
-def _element(tag, parts: list):
-    kind, original = tag
-    if kind == UNIT:
-        unit = copy.deepcopy(original)
-        unit.tail = None
-        return unit
-    element = etree.Element(original.tag, dict(original.attrib), nsmap=original.nsmap)
-    set_content(element, parts)
-    return element
 
 
 def _units(root, namespace: str) -> list[tuple]:
@@ -86,7 +74,7 @@ def read_xliff(data: bytes, name: str, target_language: str) -> Parsed:
                 target = etree.Element(f"{{{namespace}}}target")
                 source.addnext(target)
                 target.tail = source.tail
-            set_content(target, render(project(segment, result), str, _element))
+            set_content(target, render(project(segment, result), str, rebuilt))
             if namespace == XLIFF_1:
                 target.set("state", "needs-review-translation")
                 target.set("state-qualifier", "mt-suggestion")

@@ -86,25 +86,55 @@ def cmd_tune(args: argparse.Namespace) -> None:
 
 @_aws_errors
 def cmd_deploy(args: argparse.Namespace) -> None:
-    from launcher.endpoint import DeployConfig, deploy, follow_endpoint
+    from launcher.endpoint import DeployConfig, Serverless, deploy, follow_endpoint
+    from launcher.scaling import Autoscale, apply_autoscale
 
+    serverless = Serverless.parse(args.serverless) if args.serverless else None
     config = DeployConfig(endpoint=args.endpoint, image=args.image, role=args.role, training_job=args.training_job,
                           version_dir=args.version_dir, upload_to=args.upload_to, instance_type=args.instance_type,
                           instance_count=args.instance_count, environment=_key_values(args.env, "--env"),
-                          capture_uri=args.capture, capture_percent=args.capture_percent)
+                          capture_uri=args.capture, capture_percent=args.capture_percent, serverless=serverless,
+                          async_output=args.async_output)
+    autoscale = Autoscale.parse(args.autoscale) if args.autoscale else None
+    if autoscale:
+        autoscale.check(serverless, args.instance_count)
+        if not args.wait:
+            raise S2SError("--autoscale registers the endpoint once it is in service: drop --no-wait")
     sagemaker = _client("sagemaker", args.region)
     model = deploy(config, sagemaker, _client("s3", args.region))
-    print(f"endpoint {args.endpoint}: model and endpoint config {model}")
+    print(f"endpoint {args.endpoint}: model and endpoint config {model}"
+          + (f", serverless {serverless.config()}" if serverless else ""))
     if args.wait:
         follow_endpoint(sagemaker, args.endpoint, print, args.poll)
+    if autoscale:
+        policy = apply_autoscale(_client("application-autoscaling", args.region), args.endpoint, autoscale, serverless)
+        print(f"endpoint {args.endpoint}: autoscaling {autoscale.minimum} to {autoscale.maximum}, target "
+              f"{policy['TargetValue']:g} {policy['PredefinedMetricSpecification']['PredefinedMetricType']}")
+
+
+@_aws_errors
+def cmd_undeploy(args: argparse.Namespace) -> None:
+    from launcher.endpoint import undeploy
+    from launcher.scaling import remove_autoscale
+
+    if remove_autoscale(_client("application-autoscaling", args.region), args.endpoint):
+        print(f"endpoint {args.endpoint}: autoscaling removed")
+    for deleted in undeploy(_client("sagemaker", args.region), args.endpoint):
+        print(f"deleted {deleted}")
 
 
 @_aws_errors
 def cmd_translate(args: argparse.Namespace) -> None:
-    from launcher.endpoint import translate
+    from launcher.endpoint import translate, translate_async
 
     texts = args.text or [line.rstrip("\r\n") for line in sys.stdin]
-    for translation in translate(_client("sagemaker-runtime", args.region), args.endpoint, texts):
+    runtime = _client("sagemaker-runtime", args.region)
+    if args.async_staging:
+        translations = translate_async(runtime, _client("s3", args.region), args.endpoint, texts, args.async_staging,
+                                       args.poll)
+    else:
+        translations = translate(runtime, args.endpoint, texts)
+    for translation in translations:
         print(translation)
 
 
@@ -162,6 +192,7 @@ def _add_jobs(aws: argparse._SubParsersAction) -> None:
 
 
 def _add_endpoints(aws: argparse._SubParsersAction) -> None:
+    from launcher.endpoint import DEFAULT_INSTANCE_TYPE
     from review.capture import DEFAULT_CAPTURE_PERCENT
 
     q = aws.add_parser("deploy", help="create or update an endpoint from a training job or a published version",
@@ -175,10 +206,21 @@ def _add_endpoints(aws: argparse._SubParsersAction) -> None:
     q.add_argument("--training-job", help="deploy this training job's model artefact")
     q.add_argument("--version-dir", type=Path, help="deploy this published version (a directory in a store)")
     q.add_argument("--upload-to", help="s3://bucket/prefix for --version-dir's model.tar.gz")
-    q.add_argument("--instance-type", default="ml.g5.xlarge", help="(default: %(default)s)")
+    q.add_argument("--instance-type", help=f"(default: {DEFAULT_INSTANCE_TYPE}; none with --serverless)")
     q.add_argument("--instance-count", type=int, default=1, help="(default: %(default)s)")
     q.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                    help="container environment, e.g. SAGEMAKER_MODEL_SERVER_WORKERS=2 (repeatable)")
+    q.add_argument("--serverless", metavar="MEMORY_MB[,MAX_CONCURRENCY[,PROVISIONED]]",
+                   help="a serverless endpoint (nothing to pay while idle): memory 1024 to 6144 in steps of 1024, "
+                   "concurrency 1 to 200 (default 5), provisioned concurrency up to it; one worker, payloads up to "
+                   "4 MB; CTranslate2 only, no GPU, no --capture")
+    q.add_argument("--autoscale", metavar="MIN:MAX[:TARGET]",
+                   help="Application Auto Scaling by target tracking: instances on invocations per instance a minute "
+                   "(default target 70), or a serverless endpoint's provisioned concurrency on its utilisation "
+                   "(default 0.5)")
+    q.add_argument("--async", dest="async_output", metavar="S3_URI",
+                   help="an asynchronous endpoint, for long documents: answers are written under this s3:// URI "
+                   "(`s2s aws translate --async` sends to it)")
     q.add_argument("--capture", metavar="S3_URI", help="turn on Data Capture: requests and answers are written "
                    "under s3://BUCKET/PREFIX/ENDPOINT/AllTraffic/yyyy/mm/dd/hh/, for `s2s review import-capture`")
     q.add_argument("--capture-percent", type=int, metavar="N",
@@ -192,8 +234,20 @@ def _add_endpoints(aws: argparse._SubParsersAction) -> None:
                        "and print one translation per line.")
     q.add_argument("--endpoint", required=True, help="endpoint name")
     q.add_argument("--region", help="AWS region (default: boto3's)")
+    q.add_argument("--async", dest="async_staging", metavar="S3_URI",
+                   help="the endpoint is asynchronous: upload the request under this s3:// URI, invoke, and wait "
+                   "for the answer")
+    q.add_argument("--poll", type=float, default=5.0, help="seconds between looks for an asynchronous answer "
+                   "(default: %(default)s)")
     q.add_argument("text", nargs="*", help="texts to translate (default: stdin, one per line)")
     q.set_defaults(func=cmd_translate)
+
+    q = aws.add_parser("undeploy", help="remove an endpoint and what deploy made for it",
+                       description="Delete the endpoint, its autoscaling, and the endpoint configs and models that "
+                       "`s2s aws deploy --endpoint NAME` made (named NAME-DATE-TIME).")
+    q.add_argument("--endpoint", required=True, help="endpoint name")
+    q.add_argument("--region", help="AWS region (default: boto3's)")
+    q.set_defaults(func=cmd_undeploy)
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:

@@ -2,6 +2,7 @@
 import argparse
 import functools
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from data_prep.errors import S2SError
@@ -124,6 +125,26 @@ def cmd_undeploy(args: argparse.Namespace) -> None:
 
 
 @_aws_errors
+def cmd_batch_translate(args: argparse.Namespace) -> None:
+    from launcher.batch import BatchConfig, follow_batch, model_of_endpoint, start_batch
+
+    if (args.model is None) == (args.endpoint is None):
+        raise S2SError("give either --model or --endpoint (whose model then translates)")
+    sagemaker = _client("sagemaker", args.region)
+    # Checked before any call; an endpoint's model is looked up after.
+    config = BatchConfig(model=args.model or "", input_uri=args.input, output_uri=args.output, format=args.format,
+                         instance_type=args.instance_type, instance_count=args.instance_count,
+                         max_payload_mb=args.max_payload_mb)
+    if args.endpoint:
+        config = replace(config, model=model_of_endpoint(sagemaker, args.endpoint))
+    name = start_batch(config, sagemaker)
+    print(f"started batch job {name} with model {config.model}")
+    if args.wait:
+        follow_batch(sagemaker, name, print, args.poll)
+        print(f"translations: {config.output_uri.rstrip('/')}/FILE.out for each input file, one line per line")
+
+
+@_aws_errors
 def cmd_translate(args: argparse.Namespace) -> None:
     from launcher.endpoint import translate, translate_async
 
@@ -241,6 +262,27 @@ def _add_endpoints(aws: argparse._SubParsersAction) -> None:
                    "(default: %(default)s)")
     q.add_argument("text", nargs="*", help="texts to translate (default: stdin, one per line)")
     q.set_defaults(func=cmd_translate)
+
+    from launcher.batch import CONTENT_TYPES, DEFAULT_PAYLOAD_MB
+
+    q = aws.add_parser("batch-translate", help="translate files in S3 with a batch transform job",
+                       description="Start a SageMaker batch transform job: every file under --input, one text a "
+                       "line, translated into FILE.out under --output, one translation a line, in order; wait for "
+                       "it with its status as it changes.")
+    q.add_argument("--input", required=True, help="s3://BUCKET/PREFIX of the files to translate")
+    q.add_argument("--output", required=True, help="s3://BUCKET/PREFIX for the translations")
+    q.add_argument("--model", help="the SageMaker model (what `s2s aws deploy` made) to translate with")
+    q.add_argument("--endpoint", help="translate with the model this endpoint serves now")
+    q.add_argument("--format", choices=sorted(CONTENT_TYPES), default="text",
+                   help="text: a text a line; jsonlines: a {\"source\": text} a line (default: %(default)s)")
+    q.add_argument("--instance-type", default="ml.c5.xlarge", help="(default: %(default)s)")
+    q.add_argument("--instance-count", type=int, default=1, help="(default: %(default)s)")
+    q.add_argument("--max-payload-mb", type=int, default=DEFAULT_PAYLOAD_MB,
+                   help="lines a request may hold, in MB, 1 to 100 (default: %(default)s)")
+    q.add_argument("--region", help="AWS region (default: boto3's)")
+    q.add_argument("--no-wait", dest="wait", action="store_false", help="start the job and return")
+    q.add_argument("--poll", type=float, default=30.0, help="seconds between status checks (default: %(default)s)")
+    q.set_defaults(func=cmd_batch_translate)
 
     q = aws.add_parser("undeploy", help="remove an endpoint and what deploy made for it",
                        description="Delete the endpoint, its autoscaling, and the endpoint configs and models that "

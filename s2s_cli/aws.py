@@ -145,6 +145,25 @@ def cmd_batch_translate(args: argparse.Namespace) -> None:
 
 
 @_aws_errors
+def cmd_api(args: argparse.Namespace) -> None:
+    from launcher.api_gateway import ApiConfig, deploy_stack, write_template
+
+    config = ApiConfig(endpoint=args.endpoint, rate=args.rate, burst=args.burst, quota=args.quota,
+                       quota_period=args.quota_period)
+    output = args.output or Path(f"{args.endpoint}-api.json")
+    body = write_template(config, output)
+    print(f"wrote {output}: API Gateway (POST /translate with an API key, {config.rate:g} requests/s per key in "
+          f"bursts of {config.burst}, {config.quota:,} a {config.quota_period.lower()}) and a Lambda function in "
+          f"front of the endpoint {config.endpoint}")
+    if args.deploy:
+        stack = args.stack or f"s2s-api-{args.endpoint}"
+        outputs = deploy_stack(_client("cloudformation", args.region), stack, body, args.poll)
+        print(f"stack {stack} created")
+        for key, value in outputs.items():
+            print(f"{key}: {value}")
+
+
+@_aws_errors
 def cmd_translate(args: argparse.Namespace) -> None:
     from launcher.endpoint import translate, translate_async
 
@@ -283,6 +302,26 @@ def _add_endpoints(aws: argparse._SubParsersAction) -> None:
     q.add_argument("--no-wait", dest="wait", action="store_false", help="start the job and return")
     q.add_argument("--poll", type=float, default=30.0, help="seconds between status checks (default: %(default)s)")
     q.set_defaults(func=cmd_batch_translate)
+
+    from launcher.api_gateway import QUOTA_PERIODS, ApiConfig
+
+    q = aws.add_parser("api", help="put API Gateway, with API keys and a usage plan, in front of an endpoint",
+                       description="Write a CloudFormation template: a REST API in API Gateway (POST /translate, "
+                       "which takes an API key), a usage plan that throttles and caps each key, an API key, and a "
+                       "Lambda function that invokes the endpoint's /invocations and maps its errors to 4xx and "
+                       "5xx. With --deploy, create the stack.")
+    q.add_argument("--endpoint", required=True, help="the SageMaker endpoint to put behind the API")
+    q.add_argument("--output", "-o", type=Path, help="the template's file (default: ENDPOINT-api.json)")
+    q.add_argument("--rate", type=float, default=ApiConfig.rate, help="requests a second per key (default: %(default)s)")
+    q.add_argument("--burst", type=int, default=ApiConfig.burst, help="burst per key (default: %(default)s)")
+    q.add_argument("--quota", type=int, default=ApiConfig.quota, help="requests per key a period (default: %(default)s)")
+    q.add_argument("--quota-period", choices=QUOTA_PERIODS, default=ApiConfig.quota_period,
+                   help="(default: %(default)s)")
+    q.add_argument("--deploy", action="store_true", help="create the stack too")
+    q.add_argument("--stack", help="the stack's name (default: s2s-api-ENDPOINT)")
+    q.add_argument("--region", help="AWS region (default: boto3's)")
+    q.add_argument("--poll", type=float, default=15.0, help="seconds between status checks (default: %(default)s)")
+    q.set_defaults(func=cmd_api)
 
     q = aws.add_parser("undeploy", help="remove an endpoint and what deploy made for it",
                        description="Delete the endpoint, its autoscaling, and the endpoint configs and models that "

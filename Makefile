@@ -66,7 +66,7 @@ test: install-dev
 # imports, `s2s --help` runs, and NEWEST_TESTS pass. Skipped when there is no such Python.
 NEWEST_VENV := .venv-newest
 NEWEST_STAMP := $(NEWEST_VENV)/.installed
-TORCH_FREE_PACKAGES := data_prep serve review launcher s2s_cli
+TORCH_FREE_PACKAGES := data_prep documents serve review launcher s2s_cli
 NEWEST_TESTS := tests/serve/test_batcher.py tests/serve/test_cache_and_auth.py tests/serve/test_segment.py \
     tests/serve/test_page.py tests/data_prep/test_clean.py tests/data_prep/test_corpus.py \
     tests/data_prep/test_demo_corpus.py tests/review/test_db.py tests/review/test_routes.py

@@ -35,6 +35,7 @@ RUN python3 -m venv --system-site-packages venv \
     && PYTHON=python3 TORCH_SPEC="${TORCH_SPEC}" TORCH_INDEX="${TORCH_INDEX}" ./install.sh venv deps
 
 COPY data_prep ./data_prep
+COPY documents ./documents
 COPY seq2seq ./seq2seq
 COPY serve ./serve
 COPY review ./review

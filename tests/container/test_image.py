@@ -42,6 +42,16 @@ def test_dockerfile_keeps_the_contract():
         assert os.access(REPO / "docker" / script, os.X_OK)
 
 
+def test_dockerfile_copies_every_package():
+    """A package left out builds an image whose server cannot import (documents/ once was)."""
+    import tomllib
+
+    packages = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    text = (REPO / "Dockerfile").read_text()
+    for package in {p.split(".")[0] for p in packages}:
+        assert re.search(rf"^COPY {package} \./{package}$", text, re.M), package
+
+
 @contextmanager
 def container(image: str):
     name = subprocess.run(["buildah", "from", image], capture_output=True, text=True, check=True).stdout.strip()

@@ -1,10 +1,51 @@
-# One image for s2s: SageMaker runs `IMAGE train` for a training job and `IMAGE serve` for an
-# endpoint. The default base is PyTorch's CUDA 12.4 runtime image (Ubuntu 22.04, Python 3.11,
-# a CUDA build of torch 2.5.1 with kernels for sm_80/86/90: A100, A10G and H100). For a CPU
-# image, pass a base with Python 3.11 and venv, and the CPU torch:
+# Two images for s2s. The full one (the last stage, built by default): SageMaker runs `IMAGE train`
+# for a training job and `IMAGE serve` for an endpoint. Its default base is PyTorch's CUDA 12.4
+# runtime image (Ubuntu 22.04, Python 3.11, a CUDA build of torch 2.5.1 with kernels for
+# sm_80/86/90: A100, A10G and H100). For a CPU image, pass a base with Python 3.11 and venv, and
+# the CPU torch:
 #   buildah bud --build-arg BASE_IMAGE=localhost/s2s-base:bookworm --build-arg TORCH_SPEC=torch==2.13.0 ...
+# The serve-only one (`--target serve`): the server on CTranslate2 alone, without PyTorch or
+# Sockeye, for serverless endpoints; it refuses a version that has no CTranslate2 export.
 ARG BASE_IMAGE=pytorch/pytorch:2.5.1-cuda12.4-cudnn9-runtime
-FROM ${BASE_IMAGE}
+ARG SERVE_BASE_IMAGE=python:3.11-slim-bookworm
+
+# The project's code, once, for both images. The AWS launcher's code comes along with the package; its
+# SDK (the aws extra) does not.
+FROM scratch AS source
+COPY data_prep /s2s/data_prep
+COPY documents /s2s/documents
+COPY seq2seq /s2s/seq2seq
+COPY serve /s2s/serve
+COPY review /s2s/review
+COPY launcher /s2s/launcher
+COPY pipeline /s2s/pipeline
+COPY s2s_cli /s2s/s2s_cli
+COPY README.md /s2s/
+
+FROM ${SERVE_BASE_IMAGE} AS serve
+ARG PIP_CERT=
+ARG PIP_FIND_LINKS=
+ENV PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PATH=/opt/s2s/venv/bin:$PATH \
+    S2S_TORCH=none \
+    S2S_PROFILE=serve \
+    S2S_ENGINE=ctranslate2
+WORKDIR /opt/s2s
+SHELL ["/bin/sh", "-eu", "-c"]
+# No compiler: what needs one (eflomal) is training's alone (pyproject.toml's [tool.s2s] training-only).
+COPY pyproject.toml install.sh ./
+RUN python3 -m venv venv && PYTHON=python3 ./install.sh venv deps
+COPY --from=source /s2s/ ./
+RUN ./install.sh venv project && rm -rf build ./*.egg-info
+COPY docker/serve /usr/local/bin/
+LABEL com.amazonaws.sagemaker.capabilities.accept-bind-to-port=true
+EXPOSE 8080
+ENTRYPOINT []
+CMD ["serve"]
+
+FROM ${BASE_IMAGE} AS full
 
 # The torch build to install; the default is the one the CUDA base already carries.
 ARG TORCH_SPEC=torch==2.5.1
@@ -21,10 +62,11 @@ ENV PYTHONUNBUFFERED=1 \
 WORKDIR /opt/s2s
 SHELL ["/bin/sh", "-eu", "-c"]
 
-# eflomal (term annotation's word aligner) is built from source: it needs a C compiler and Python's headers.
+# eflomal (term annotation's word aligner) is built from source: it needs a C compiler, make and Python's
+# headers.
 # hadolint ignore=DL3008
-RUN if ! command -v gcc >/dev/null; then \
-        apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev python3-dev \
+RUN if ! command -v gcc >/dev/null || ! command -v make >/dev/null; then \
+        apt-get update && apt-get install -y --no-install-recommends gcc make libc6-dev python3-dev \
         && rm -rf /var/lib/apt/lists/*; \
     fi
 
@@ -34,16 +76,7 @@ COPY pyproject.toml install.sh ./
 RUN python3 -m venv --system-site-packages venv \
     && PYTHON=python3 TORCH_SPEC="${TORCH_SPEC}" TORCH_INDEX="${TORCH_INDEX}" ./install.sh venv deps
 
-COPY data_prep ./data_prep
-COPY documents ./documents
-COPY seq2seq ./seq2seq
-COPY serve ./serve
-COPY review ./review
-# The AWS launcher's code comes along with the package; its SDK (the aws extra) does not.
-COPY launcher ./launcher
-COPY pipeline ./pipeline
-COPY s2s_cli ./s2s_cli
-COPY README.md ./
+COPY --from=source /s2s/ ./
 RUN ./install.sh venv project && rm -rf build ./*.egg-info
 
 COPY docker/train docker/serve /usr/local/bin/

@@ -14,6 +14,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 
 # The image test (`make image-test`): a CPU image FROM a debootstrap base, built with buildah.
 IMAGE ?= localhost/s2s:test
+SERVE_IMAGE ?= localhost/s2s-serve:test
 BASE_IMAGE ?= localhost/s2s-base:bookworm
 CPU_TORCH ?= torch==2.13.0
 # pip inside the build trusts this CA bundle (for TLS-intercepting proxies) and may take
@@ -106,15 +107,19 @@ $(NEWEST_STAMP): pyproject.toml Makefile install.sh $(if $(filter-out $(NEWEST_P
 
 FORCE:
 
-image:
-	buildah images --quiet $(BASE_IMAGE) >/dev/null 2>&1 || docker/make-base $(BASE_IMAGE)
-	buildah bud --isolation chroot --layers --format docker -t $(IMAGE) \
+# Both images on the debootstrap base: the full one, and the serve-only one (--target serve).
+BUILD = buildah bud --isolation chroot --layers --format docker \
 	    -v $(CA_BUNDLE):/run/host-ca.crt:ro --build-arg PIP_CERT=/run/host-ca.crt \
 	    $(if $(wildcard $(WHEELS)),-v $(WHEELS):/run/wheels:ro --build-arg PIP_FIND_LINKS=/run/wheels) \
-	    --build-arg BASE_IMAGE=$(BASE_IMAGE) --build-arg TORCH_SPEC=$(CPU_TORCH) .
+	    --build-arg BASE_IMAGE=$(BASE_IMAGE) --build-arg SERVE_BASE_IMAGE=$(BASE_IMAGE)
+
+image:
+	buildah images --quiet $(BASE_IMAGE) >/dev/null 2>&1 || docker/make-base $(BASE_IMAGE)
+	$(BUILD) -t $(IMAGE) --build-arg TORCH_SPEC=$(CPU_TORCH) .
+	$(BUILD) -t $(SERVE_IMAGE) --target serve .
 
 image-test: install-dev image
-	S2S_IMAGE=$(IMAGE) $(BIN)/python -m pytest tests/container
+	S2S_IMAGE=$(IMAGE) S2S_SERVE_IMAGE=$(SERVE_IMAGE) $(BIN)/python -m pytest tests/container
 
 clean:
 	rm -rf $(VENV) $(NEWEST_VENV) demo *.egg-info

@@ -22,6 +22,8 @@
 #   cuda           PyPI's default build: CUDA on Linux.
 #   none           neither torch nor Sockeye: enough to serve CTranslate2 exports (`s2s serve`),
 #                  not to train or to decode with Sockeye. CI's `make test-newest` uses it.
+# S2S_PROFILE=serve also leaves out pyproject.toml's [tool.s2s] training-only packages (eflomal, which
+# needs a compiler, and matplotlib): the serve-only image's install. The default, full, keeps them.
 # TORCH_INDEX=URL takes torch from that index alone (pip's --index-url), for example a CUDA
 # version of one's choosing: https://download.pytorch.org/whl/cu124. TORCH_SPEC is the
 # requirement (default torch==2.13.0). The Dockerfile passes both.
@@ -31,6 +33,7 @@ STEP=${2:-}
 OPTION=${3:-}
 PYTHON=${PYTHON:-}
 S2S_TORCH=${S2S_TORCH:-cpu}
+S2S_PROFILE=${S2S_PROFILE:-full}
 S2S_TORCH_CPU_INDEX=${S2S_TORCH_CPU_INDEX:-https://download.pytorch.org/whl/cpu}
 # Seconds to wait for the CPU index; it answers in well under a second where it can be reached.
 S2S_TORCH_PROBE_S=${S2S_TORCH_PROBE_S:-5}
@@ -155,15 +158,17 @@ deps)
         "$VENV/bin/pip" install -q $TORCH_ARGS
         set +f
     fi
-    "$VENV/bin/python" - "$OPTION" "$S2S_TORCH" > "$VENV/.s2s-requirements.txt" <<'PY'
+    "$VENV/bin/python" - "$OPTION" "$S2S_TORCH" "$S2S_PROFILE" > "$VENV/.s2s-requirements.txt" <<'PY'
 import re, sys, tomllib
 
-project = tomllib.load(open("pyproject.toml", "rb"))["project"]
+pyproject = tomllib.load(open("pyproject.toml", "rb"))
+project = pyproject["project"]
 extras = [name for name in sys.argv[1].split(",") if name]
 requirements = project["dependencies"] + [r for name in extras for r in project["optional-dependencies"][name]]
+left_out = set(pyproject["tool"]["s2s"]["training-only"]) if sys.argv[3] == "serve" else set()
 if sys.argv[2] == "none":
-    requirements = [r for r in requirements if re.split(r"[^\w.-]", r, maxsplit=1)[0].lower() != "torch"]
-print("\n".join(requirements))
+    left_out.add("torch")
+print("\n".join(r for r in requirements if re.split(r"[^\w.-]", r, maxsplit=1)[0].lower() not in left_out))
 PY
     "$VENV/bin/pip" install -q -r "$VENV/.s2s-requirements.txt"
     # Said last: imported before numpy is installed, torch warns that it cannot find it.

@@ -5,12 +5,12 @@ SageMaker splits each input file into lines (SplitType Line), sends them to the 
 joins the answers line by line (AssembleWith Line) into FILE.out under the output prefix: one
 translation per input line, in order (tests/launcher/test_batch.py runs the container's side).
 """
-import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
 
 from data_prep.errors import S2SError
+from launcher.status import follow
 from launcher.training import split_s3_uri
 
 # /invocations' content types for a file of lines: plain text, or JSON lines of {"source": text}.
@@ -67,15 +67,5 @@ def start_batch(config: BatchConfig, sagemaker) -> str:
 
 def follow_batch(sagemaker, name: str, report: Callable[[str], None], poll_s: float = 30.0) -> dict:
     """Reports status changes until the job ends; a failure is an error with SageMaker's reason."""
-    last = None
-    while True:
-        job = sagemaker.describe_transform_job(TransformJobName=name)
-        status = job["TransformJobStatus"]
-        if status != last:
-            report(f"{name}: {status}")
-            last = status
-        if status == "Completed":
-            return job
-        if status in ("Failed", "Stopped"):
-            raise S2SError(f"batch job {name} {status}: {job.get('FailureReason', 'no reason given')}")
-        time.sleep(poll_s)
+    return follow(lambda: sagemaker.describe_transform_job(TransformJobName=name), "TransformJobStatus", "Completed",
+                  ("Failed", "Stopped"), f"batch job {name}", report, poll_s)

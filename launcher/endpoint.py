@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from data_prep.errors import S2SError
+from launcher.status import follow
 from launcher.training import split_s3_uri
 from review.capture import CAPTURE_ENCODINGS, DEFAULT_CAPTURE_PERCENT
 from seq2seq.versions.store import ModelStore
@@ -224,18 +225,8 @@ def deploy(config: DeployConfig, sagemaker, s3) -> str:
 
 def follow_endpoint(sagemaker, endpoint: str, report: Callable[[str], None], poll_s: float = 30.0) -> None:
     """Reports status changes until the endpoint is in service; a failure is an error with SageMaker's reason."""
-    last = None
-    while True:
-        description = sagemaker.describe_endpoint(EndpointName=endpoint)
-        status = description["EndpointStatus"]
-        if status != last:
-            report(f"{endpoint}: {status}")
-            last = status
-        if status == "InService":
-            return
-        if status in ("Failed", "OutOfService"):
-            raise S2SError(f"endpoint {endpoint} {status}: {description.get('FailureReason', 'no reason given')}")
-        time.sleep(poll_s)
+    follow(lambda: sagemaker.describe_endpoint(EndpointName=endpoint), "EndpointStatus", "InService",
+           ("Failed", "OutOfService"), f"endpoint {endpoint}", report, poll_s)
 
 
 def undeploy(sagemaker, endpoint: str) -> list[str]:

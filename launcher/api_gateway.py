@@ -1,6 +1,7 @@
 """`s2s aws api`: API Gateway in front of an endpoint, as a CloudFormation template: a REST API with one
 route, POST /translate, that takes an API key; a usage plan that throttles and caps each key; and a
 Lambda function (launcher/api_handler.py, carried inline) that invokes the endpoint."""
+import contextlib
 import json
 import re
 from dataclasses import dataclass
@@ -112,11 +113,10 @@ def deploy_stack(cloudformation, name: str, body: str, poll_s: float = 15.0) -> 
     from botocore.exceptions import WaiterError
 
     cloudformation.create_stack(StackName=name, TemplateBody=body, Capabilities=["CAPABILITY_IAM"])
-    try:
+    # A stack that fails stops the waiter; its status and reason are read and said below either way.
+    with contextlib.suppress(WaiterError):
         cloudformation.get_waiter("stack_create_complete").wait(
             StackName=name, WaiterConfig={"Delay": poll_s, "MaxAttempts": 120})
-    except WaiterError:
-        pass  # described below, with the reason
     stack = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
     if stack["StackStatus"].endswith("FAILED") or "ROLLBACK" in stack["StackStatus"]:
         raise S2SError(f"stack {name}: {stack['StackStatus']}: {stack.get('StackStatusReason', 'no reason given')}")

@@ -150,10 +150,9 @@ def _page(body: dict, items: list) -> tuple[list, dict]:
     return items[start:end], ({"NextToken": str(end)} if end < len(items) else {})
 
 
-def _pair(source: str, target: str, text: str) -> tuple[str, str, float | None]:
-    """The pair to translate, the source detected when it is "auto" (with its confidence)."""
+def _pair(source: str, target: str, text: str) -> tuple[str, str]:
+    """The pair to translate, the source detected when it is "auto"."""
     pairs = served_pairs()
-    confidence = None
     if source == "auto":
         sources = [s for s, t in pairs if t == target]
         if not sources:
@@ -166,12 +165,12 @@ def _pair(source: str, target: str, text: str) -> tuple[str, str, float | None]:
                               f"the source language was detected as {found.language} with a confidence of "
                               f"{found.confidence:.2f}, under {LOW_CONFIDENCE}; give SourceLanguageCode",
                               DetectedLanguageCode=found.language)
-        source, confidence = found.language, found.confidence
+        source = found.language
     if (source, target) not in pairs:
         served = ", ".join(f"{s} to {t}" for s, t in pairs) or "none yet"
         raise AmazonError("UnsupportedLanguagePairException", f"Unsupported language pair: {source} to {target}. "
                           f"This server translates {served}", SourceLanguageCode=source, TargetLanguageCode=target)
-    return source, target, confidence
+    return source, target
 
 
 def _terminology(body: dict) -> str | None:
@@ -216,7 +215,7 @@ def translate_text(body: dict) -> dict:
         raise AmazonError("InvalidRequestException", "Text must hold at least 1 character")
     check_texts([text], "Text")
     _refuse_settings(body)
-    source, target, _ = _pair(_field(body, "SourceLanguageCode", str, required=True),
+    source, target = _pair(_field(body, "SourceLanguageCode", str, required=True),
                               _field(body, "TargetLanguageCode", str, required=True), text)
     name = _terminology(body)
     served = resolve(source, target)
@@ -251,7 +250,7 @@ def translate_document(body: dict) -> dict:
     if source == "auto":
         raise AmazonError("InvalidRequestException", "TranslateDocument needs the document's SourceLanguageCode; "
                                                      "auto is TranslateText's")
-    source, target, _ = _pair(source, _field(body, "TargetLanguageCode", str, required=True), "")
+    source, target = _pair(source, _field(body, "TargetLanguageCode", str, required=True), "")
     name = _terminology(body)
     served = resolve(source, target)
     terms = term_request({"terminology": name}, serve_config().max_glossary_entries) if name else None

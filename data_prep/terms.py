@@ -368,17 +368,43 @@ def from_model(translation: str, slots: Slots) -> tuple[str, tuple[Term, ...], t
 
 def occurrences(text: str, target: str) -> int:
     """How often `target` is in `text` as whole tokens, case as written."""
+    return len(occurrence_starts(text, target))
+
+
+def occurrence_starts(text: str, target: str) -> list[int]:
+    """Where `target` is in `text` as whole tokens, case as written."""
     word_start, word_end = _is_word(target[0]), _is_word(target[-1])
-    count, start = 0, text.find(target)
+    starts, start = [], text.find(target)
     while start != -1:
         end = start + len(target)
         if ((word_start and start and _is_word(text[start - 1]))
                 or (word_end and end < len(text) and _is_word(text[end]))):
             start = text.find(target, start + 1)
         else:
-            count += 1
+            starts.append(start)
             start = text.find(target, end)
-    return count
+    return starts
+
+
+def term_places(sentence: str, marked: Marked, translation: str) -> list[tuple[int, int, int, int]]:
+    """Where each term of a marked sentence is in the sentence as written (unmark's) and where its target is
+    in the sentence's translation, as (source start, source end, target start, target end): the n-th time
+    a term is in the source goes with the n-th time its target is in the translation, if it is."""
+    places, at = [], 0
+    pieces = _PRIVATE_USE_CHAR.split(sentence)
+    found: dict[Term, list[int]] = {}
+    for piece, marker in zip(pieces, _PRIVATE_USE_CHAR.findall(sentence) + [""]):
+        at += len(piece)
+        term = marked.terms.get(marker)
+        if term is None:
+            at += len(marker)
+            continue
+        starts = found.setdefault(term, occurrence_starts(translation, term.target))
+        if starts:
+            start = starts.pop(0)
+            places.append((at, at + len(term.text), start, start + len(term.target)))
+        at += len(term.text)
+    return places
 
 
 def term_use(sources: Sequence[str], outputs: Sequence[str], glossary: Glossary) -> tuple[int, int]:

@@ -159,6 +159,19 @@ def sentence_links(source_offsets: list[tuple[int, int]], target_offsets: list[t
             if 0 <= s < len(source_offsets) and 0 <= t < len(target_offsets)]
 
 
+def pinned(links: list[Link], source_offsets: list[tuple[int, int]], target_offsets: list[tuple[int, int]],
+           places: list[tuple[int, int, int, int]]) -> list[Link]:
+    """`links` with the words of each place's source range linked, for sure, to the words of its target range
+    and to nothing else. A glossary term's place is known (its placeholder carried it: data_prep/terms.py's
+    term_places), where the model's attention over a target word it never saw is a guess."""
+    for ss, se, ts, te in places:
+        sources = [w for w in source_offsets if w[0] < se and ss < w[1]]
+        targets = [w for w in target_offsets if w[0] < te and ts < w[1]]
+        links = [link for link in links if (link[0], link[1]) not in sources and (link[2], link[3]) not in targets]
+        links += [(*s, *t, True) for s in sources for t in targets]
+    return links
+
+
 def render(segment: Segment, text: Callable[[str], Any], element: Callable[[Any, list], Any]) -> list:
     """The segment as a list of parts: `text(s)` for each piece of text, `element(tag, parts)` for each
     span around its own parts, in order; what a format writes its inline content from."""

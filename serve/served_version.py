@@ -6,8 +6,8 @@ from dataclasses import dataclass, replace
 from typing import Sequence
 
 from data_prep.errors import S2SError
-from data_prep.terms import Glossary, Term, from_model, mark, occurrences, to_model, unmark
-from documents.inline import Link, Segment, Translated, sentence_links
+from data_prep.terms import Glossary, Term, from_model, mark, occurrences, term_places, to_model, unmark
+from documents.inline import Link, Segment, Translated, pinned, sentence_links
 from seq2seq.engines.choice import open_translator
 from seq2seq.engines.translator import DecodeConfig, DecodeOptions, Hypotheses
 from seq2seq.versions.version import Version
@@ -40,10 +40,12 @@ class TextResult:
 
 @dataclass(frozen=True)
 class _Sentences:
-    """A text's layout, its sentences as written, and their best translations: what aligning needs."""
+    """A text's layout, its sentences as written, and their best translations: what aligning needs; with a
+    glossary, where each sentence's terms are, in it and in its translation (data_prep/terms.py's term_places)."""
     layout: list[str]
     sources: list[str]
     translations: list[str]
+    terms: list[list[tuple[int, int, int, int]]] | None = None
 
 
 _WORD = re.compile(r"\S+")
@@ -117,19 +119,21 @@ class ServedVersion:
         """The results with links from each translated word to its source word, from one alignment of the
         sentences the ranges touch (the CTranslate2 engine reads the model's attention;
         seq2seq/engines/ct2_translator.py): a forced decoding costs a fifth of a translation's time."""
-        todo = []  # (text index, source offset, target offset, source, translation)
+        todo = []  # (text index, source offset, target offset, source, translation, its terms' places)
         for i, (text, wanted) in enumerate(zip(sentences, ranges)):
             source_at = target_at = len(text.layout[0])
-            for source, translation, after in zip(text.sources, text.translations, text.layout[1:]):
+            for j, (source, translation, after) in enumerate(zip(text.sources, text.translations, text.layout[1:])):
                 end = source_at + len(source)
                 if any(start < end + 1 and source_at - 1 < stop for start, stop in wanted):
-                    todo.append((i, source_at, target_at, source, translation))
+                    todo.append((i, source_at, target_at, source, translation, text.terms[j] if text.terms else []))
                 source_at, target_at = end + len(after), target_at + len(translation) + len(after)
         alignments = self.translator.align([t[3] for t in todo], [t[4] for t in todo])
         links: list[list[Link]] = [[] for _ in results]
-        for (i, source_at, target_at, source, translation), alignment in zip(todo, alignments):
-            links[i] += sentence_links(_word_offsets(source, source_at), _word_offsets(translation, target_at),
-                                       alignment)
+        for (i, source_at, target_at, source, translation, places), alignment in zip(todo, alignments):
+            source_words, target_words = _word_offsets(source, source_at), _word_offsets(translation, target_at)
+            links[i] += pinned(sentence_links(source_words, target_words, alignment), source_words, target_words,
+                               [(ss + source_at, se + source_at, ts + target_at, te + target_at)
+                                for ss, se, ts, te in places])
         return [replace(result, links=tuple(mine)) for result, mine in zip(results, links)]
 
     def _translate_with_terms(self, texts: list[str], options: DecodeOptions, cache: LruCache, timeout_s: float,
@@ -163,8 +167,9 @@ class ServedVersion:
             terms = list(matched.values())
             results.append(replace(result, applied=tuple(t for t, p in zip(terms, present) if p),
                                    missed=tuple(t for t, p in zip(terms, present) if not p)))
-            sentences.append(_Sentences(seg.layout, [unmark(sentence, m) for sentence in seg.sentences],
-                                        [t[0] for t in translations]))
+            best = [t[0] for t in translations]
+            sentences.append(_Sentences(seg.layout, [unmark(sentence, m) for sentence in seg.sentences], best,
+                                        [term_places(sentence, m, out) for sentence, out in zip(seg.sentences, best)]))
         return results, sentences
 
     def _hypotheses(self, sentences: list[str], options: DecodeOptions, cache: LruCache,

@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from data_prep.errors import S2SError
-from data_prep.terms import (PLACEHOLDERS, Glossary, Marked, Slots, Term, from_model, mark, term_use, to_model,
-                             user_defined_symbols, without_stray_placeholders)
+from data_prep.terms import (PLACEHOLDERS, Glossary, Marked, Slots, Term, from_model, mark, term_places, term_use,
+                             to_model, user_defined_symbols, without_stray_placeholders)
 from serve.segment import segment
 
 
@@ -156,6 +156,23 @@ def test_placeholders_are_numbered_per_sentence_and_repeat_for_the_same_term():
     model_input, slots = to_model(second, marked)
     assert model_input == "The ⟦0⟧ saw the ⟦1⟧ and the ⟦0⟧."
     assert [t.target for t in slots.terms] == ["chat", "chien"]
+
+
+def test_each_term_is_placed_in_its_sentence_and_in_the_translation():
+    glossary = Glossary.from_pairs({"cat": "Katze", "red dog": "roter Hund"})
+    text = "A cat and the RED DOG see a cat."
+    marked = mark(text, glossary.find(text))
+    translation = "Eine Katze und der ROTER HUND sehen eine Katze, Katzen nicht."
+    places = term_places(marked.text, marked, translation)
+    assert [(text[ss:se], translation[ts:te]) for ss, se, ts, te in places] == [
+        ("cat", "Katze"), ("RED DOG", "ROTER HUND"), ("cat", "Katze")]
+    assert places[0][2] != places[2][2]  # the second cat goes with the second Katze
+    # A term whose target the translation lacks has no place; a private-use character of the text's own
+    # keeps its width.
+    own = "\ue000 cat"
+    marked = mark(own, glossary.find(own))
+    assert term_places(marked.text, marked, "nichts") == []
+    assert [(own[ss:se]) for ss, se, _, _ in term_places(marked.text, marked, "Katze")] == ["cat"]
 
 
 def test_terms_past_the_tenth_go_to_the_model_as_text_and_are_reported_missed():

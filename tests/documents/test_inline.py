@@ -1,7 +1,7 @@
 """Placing inline spans on a translation through word links: nesting, order, units and punctuation."""
 import re
 
-from documents.inline import Segment, Span, Translated, project, render
+from documents.inline import Segment, Span, Translated, pinned, project, render
 
 
 def _links(source: str, target: str, pairs: list[tuple[int, int]], sure: bool = True) -> tuple:
@@ -47,6 +47,20 @@ def test_sure_links_win_over_one_way_links():
     segment = Segment(source, (Span(5, 9, "b"),))
     links = _links(source, target, [(1, 1)]) + _links(source, target, [(1, 0)], sure=False)
     assert _marked(project(segment, Translated(target, links))) == "dieses <b>Mädchen</b>"
+
+
+def test_a_pinned_term_takes_its_span_whatever_the_alignment_said():
+    source, target = "The dog sees a car.", "Der Zorbix sieht eine Vroomel."
+    words = [m.span() for m in re.finditer(r"\S+", source)], [m.span() for m in re.finditer(r"\S+", target)]
+    # The model never saw "Zorbix", so its attention linked "dog" to "Vroomel".
+    guessed = list(_links(source, target, [(0, 0), (1, 4), (2, 2), (4, 1)]))
+    segment = Segment(source, (Span(4, 7, "b"),))
+    assert _marked(project(segment, Translated(target, tuple(guessed)))) == "Der Zorbix sieht eine <b>Vroomel</b>."
+    links = pinned(guessed, *words, [(4, 7, 4, 10)])
+    assert _marked(project(segment, Translated(target, tuple(links)))) == "Der <b>Zorbix</b> sieht eine Vroomel."
+    # "car." lost its link to the term's word, and "dog" its link to "Vroomel.".
+    assert [link[:2] for link in links if link[2:4] == (4, 10)] == [(4, 7)]
+    assert [link[:2] for link in links if link[2:4] == (22, 30)] == []
 
 
 def test_an_empty_span_sits_after_the_translation_of_the_word_before_it():

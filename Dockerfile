@@ -22,23 +22,32 @@ COPY pipeline /s2s/pipeline
 COPY s2s_cli /s2s/s2s_cli
 COPY README.md /s2s/
 
-FROM ${SERVE_BASE_IMAGE} AS serve
+FROM ${SERVE_BASE_IMAGE} AS serve-build
 ARG PIP_CERT=
 ARG PIP_FIND_LINKS=
-ENV PYTHONUNBUFFERED=1 \
-    PIP_NO_CACHE_DIR=1 \
+ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    PATH=/opt/s2s/venv/bin:$PATH \
     S2S_TORCH=none \
-    S2S_PROFILE=serve \
-    S2S_ENGINE=ctranslate2
+    S2S_PROFILE=serve
 WORKDIR /opt/s2s
 SHELL ["/bin/sh", "-eu", "-c"]
-# No compiler: what needs one (eflomal) is training's alone (pyproject.toml's [tool.s2s] training-only).
-COPY pyproject.toml install.sh ./
-RUN python3 -m venv venv && PYTHON=python3 ./install.sh venv deps
+# binutils to strip the wheels' debug information; it stays behind in this stage. No compiler: what needs
+# one (eflomal) is training's alone (pyproject.toml's [tool.s2s] training-only).
+# hadolint ignore=DL3008
+RUN apt-get update && apt-get install -y --no-install-recommends binutils && rm -rf /var/lib/apt/lists/*
+COPY pyproject.toml install.sh docker/strip-debug ./
+RUN python3 -m venv venv && PYTHON=python3 ./install.sh venv deps && ./strip-debug venv
 COPY --from=source /s2s/ ./
-RUN ./install.sh venv project && rm -rf build ./*.egg-info
+# pip and setuptools install, and nothing serving imports them.
+RUN ./install.sh venv project && rm -rf build ./*.egg-info strip-debug \
+    && venv/bin/python -m pip uninstall -q -y pip setuptools
+
+FROM ${SERVE_BASE_IMAGE} AS serve
+ENV PYTHONUNBUFFERED=1 \
+    PATH=/opt/s2s/venv/bin:$PATH \
+    S2S_ENGINE=ctranslate2
+WORKDIR /opt/s2s
+COPY --from=serve-build /opt/s2s/ ./
 COPY docker/serve /usr/local/bin/
 LABEL com.amazonaws.sagemaker.capabilities.accept-bind-to-port=true
 EXPOSE 8080
@@ -72,9 +81,10 @@ RUN if ! command -v gcc >/dev/null || ! command -v make >/dev/null; then \
 
 # Dependencies first: this layer is rebuilt only when pyproject.toml or install.sh change.
 # The venv sees the base's packages, so a base that carries torch is not downloaded again.
-COPY pyproject.toml install.sh ./
+COPY pyproject.toml install.sh docker/strip-debug ./
 RUN python3 -m venv --system-site-packages venv \
-    && PYTHON=python3 TORCH_SPEC="${TORCH_SPEC}" TORCH_INDEX="${TORCH_INDEX}" ./install.sh venv deps
+    && PYTHON=python3 TORCH_SPEC="${TORCH_SPEC}" TORCH_INDEX="${TORCH_INDEX}" ./install.sh venv deps \
+    && ./strip-debug venv && rm strip-debug
 
 COPY --from=source /s2s/ ./
 RUN ./install.sh venv project && rm -rf build ./*.egg-info

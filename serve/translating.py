@@ -4,7 +4,6 @@ from flask import current_app, g
 
 from data_prep.terms import Glossary
 from documents.formats import Format, translate_document
-from documents.html import read_html
 from documents.inline import Segment, Translated, combined
 from seq2seq.engines.translator import DecodeOptions
 from serve.registry import Registry
@@ -51,6 +50,8 @@ def translate_segments(segments: list[Segment], served: ServedVersion, options: 
 def translate_markup(texts: list[str], served: ServedVersion, options: DecodeOptions | None = None,
                      terms: TermRequest | None = None) -> list[str]:
     """HTML texts (fragments or pages), their markup kept (documents/html.py), in one pass through the model."""
+    from documents.html import read_html  # with html5lib, on the first HTML request (documents/formats.py says why)
+
     parsed = combined([read_html(text) for text in texts], list)
     return parsed.translated(lambda segments: translate_segments(segments, served, options, terms))
 

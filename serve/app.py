@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 from data_prep.errors import S2SError
 from documents.formats import translated_name
 from seq2seq.engines.translator import DecodeOptions
-from seq2seq.versions.decoding import options_record
+from seq2seq.versions.decoding import beam_for, options_record
 from seq2seq.versions.glossaries import GlossaryNotFound
 from seq2seq.versions.version import VersionNotFound
 from serve import amazon_api, libretranslate_api, observability
@@ -48,10 +48,10 @@ def _options(body: dict, served: ServedVersion) -> tuple[DecodeOptions, bool]:
     """The version's decoding options with a request's beam size and alternatives, checked against the
     server's bounds; and whether to return scores."""
     max_beam = serve_config().max_beam_size
-    beam_size = optional_field(body, "beam_size", int, min(served.options.beam_size, max_beam))
+    alternatives = optional_field(body, "alternatives", int, 0)
+    beam_size = optional_field(body, "beam_size", int, min(beam_for(served.options, alternatives), max_beam))
     if not 1 <= beam_size <= max_beam:
         raise ApiError(400, f"field 'beam_size' must be between 1 and {max_beam}, not {beam_size}")
-    alternatives = optional_field(body, "alternatives", int, 0)
     if not 0 <= alternatives < beam_size:
         raise ApiError(400, f"field 'alternatives' must be between 0 and beam_size - 1 ({beam_size - 1}), "
                             f"not {alternatives}")

@@ -11,6 +11,7 @@ from flask import Blueprint, Response, current_app, jsonify, request, send_file
 
 from documents.formats import FORMATS as FILE_FORMATS
 from documents.formats import translated_name
+from seq2seq.versions.decoding import beam_for
 from serve.language_id import UNDETERMINED, identify
 from serve.language_names import language_name
 from serve.request_checks import ApiError, admit, check_texts, find_key, keys_required, parse_json, serve_config
@@ -157,8 +158,9 @@ def translate_route():
         source = detected.language
     _check_pair(languages, source, target)
     served = resolve(source, target)
-    if alternatives >= served.options.beam_size:
-        raise ApiError(400, f"Invalid request: alternatives parameter must be <= {served.options.beam_size - 1}")
+    max_beam = serve_config().max_beam_size
+    if beam_for(served.options, alternatives) > max_beam:
+        raise ApiError(400, f"Invalid request: alternatives parameter must be <= {max_beam - 1}")
     if text_format == "html":
         # LibreTranslate gives no alternatives for html either.
         translations = translate_markup(texts, served)
@@ -169,7 +171,8 @@ def translate_route():
         if alternatives:
             answer["alternatives"] = [[] for _ in texts] if batch else []
         return jsonify(answer)
-    results = translate(texts, served, replace(served.options, nbest=alternatives + 1))
+    results = translate(texts, served, replace(served.options, beam_size=beam_for(served.options, alternatives),
+                                               nbest=alternatives + 1))
     answer = {"translatedText": [r.translation for r in results] if batch else results[0].translation}
     if detected is not None:
         found = {"confidence": round(detected.confidence * 100, 1), "language": detected.language}

@@ -45,3 +45,10 @@ def sockeye_only(why: str) -> dict:
 def with_beam(options: DecodeOptions, beam_size: int | None) -> DecodeOptions:
     """A version's options with a request's or a command line's beam size."""
     return options if beam_size is None else replace(options, beam_size=beam_size)
+
+
+def beam_for(options: DecodeOptions, alternatives: int) -> int:
+    """The beam a request for `alternatives` decodes with when it names no beam size: the version's, widened
+    to hold the alternatives, as Argos Translate (LibreTranslate's engine) widens it. A version whose chosen
+    beam is 2 still gives 3 alternatives."""
+    return max(options.beam_size, alternatives + 1)

@@ -163,6 +163,20 @@ def test_alternatives_and_scores(client):
     assert "alternatives" not in plain and "scores" not in plain
 
 
+def test_alternatives_widen_a_narrower_beam_when_no_beam_size_is_given(client, store):
+    from seq2seq.versions.store import ModelStore
+
+    beam = ModelStore(store).default_for("en", "de").decoding.beam_size
+    wide = _post(client, "/v1/translate", {"q": DOG, "source": "en", "target": "de", "alternatives": beam})
+    assert wide.status_code == 200
+    assert wide.json["translations"] == [_alone(client, DOG, beam_size=beam + 1)]
+    assert 0 < len(wide.json["alternatives"][0]) <= beam
+    # Up to the server's largest beam, and no further.
+    refused = _post(client, "/v1/translate", {"q": DOG, "source": "en", "target": "de", "alternatives": 10})
+    assert refused.status_code == 400
+    assert "'alternatives' must be between 0 and beam_size - 1 (9)" in refused.json["error"]["message"]
+
+
 def test_input_longer_than_the_model_takes_is_split_not_truncated(store):
     # One "sentence" of some 380 subwords, beyond the model's 200: it is split at its clauses, each
     # translated as it would be alone, and none cut off. (What the model makes of a lowercase clause

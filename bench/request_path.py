@@ -15,6 +15,11 @@ decode itself varied by 25% from one run to the next here, more than the path co
 
 Needs py-spy (`pip install py-spy`, on PyPI) to tell Python's threads from CTranslate2's. To see
 where the path's time goes, `py-spy record --gil --pid WORKER` while it runs.
+
+With --floor, the same requests go to the least a server on this stack can be: gunicorn with s2s's
+worker class (serve/server.py) and its thread count, one worker, and a Flask app of one route that
+reads the JSON body and answers `{"translations": [q]}`; every thread's CPU counts. That is the floor
+under the goal: what HTTP, Flask and JSON cost before s2s does anything.
 """
 import argparse
 import http.client
@@ -107,6 +112,68 @@ def _server_round(port: int, pids: dict[str, int], requests: list) -> tuple[dict
     return spent, latencies
 
 
+FLOOR_APP = """
+from flask import Flask, jsonify, request
+
+app = Flask(__name__)
+
+
+@app.post("/v1/translate")
+def translate():
+    return jsonify(translations=[request.get_json()["q"]])
+"""
+
+
+def _floor(requests: list) -> dict[str, float]:
+    """CPU ms a request of gunicorn (s2s's worker class and thread count) and a one-route Flask app."""
+    from serve.config import ServerConfig
+
+    app_dir = Path(tempfile.mkdtemp(prefix="s2s-bench-floor-"))
+    (app_dir / "floor_app.py").write_text(FLOOR_APP)
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--worker-class", "serve.server.PatientThreadWorker",
+                               "--workers", "1", "--threads", str(ServerConfig.threads), "--bind",
+                               f"127.0.0.1:{port}", "floor_app:app"],
+                              cwd=REPO, env=dict(os.environ, PYTHONPATH=f"{app_dir}{os.pathsep}{REPO}"),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                probe = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                probe.request("GET", "/")
+                probe.getresponse().read()  # a 404 from the worker: it is up
+                probe.close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        (worker,) = (int(pid) for pid in Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split())
+        pids = {"master": server.pid, "worker": worker}
+        rounds = [_all_threads_round(port, pids, requests) for _ in range(ROUNDS + 1)][1:]  # the first warms up
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    return {"cpu_ms_per_request": round(statistics.median(rounds) / len(requests) * 1000, 3),
+            "rounds": [round(r / len(requests) * 1000, 3) for r in rounds]}
+
+
+def _all_threads_round(port: int, pids: dict[str, int], requests: list) -> float:
+    """CPU seconds of every thread of the processes over the requests."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    before = {name: _cpu_ticks(pid) for name, pid in pids.items()}
+    for path, body, headers in requests:
+        connection.request("POST", path, body, headers)
+        response = connection.getresponse()
+        response.read()
+        if response.status != 200:
+            sys.exit(f"{path}: HTTP {response.status}")
+    time.sleep(0.2)
+    after = {name: _cpu_ticks(pid) for name, pid in pids.items()}
+    connection.close()
+    return sum((value - before[name].get(tid, 0)) * TICK_S for name, ticks in after.items()
+               for tid, value in ticks.items())
+
+
 def _in_process_round(translator, sentences: list[str], options) -> tuple[float, float, list[float]]:
     """CPU seconds of the whole process and of the calling thread, and each sentence's latency."""
     times = []
@@ -132,6 +199,8 @@ def main() -> None:
                         "(default: v1)")
     parser.add_argument("--source-lang", default="en", help="(default: en)")
     parser.add_argument("--target-lang", default="de", help="(default: de)")
+    parser.add_argument("--floor", action="store_true",
+                        help="also measure gunicorn and a one-route Flask app on the same requests (/v1 only)")
     args = parser.parse_args()
 
     pair = (args.source_lang, args.target_lang)
@@ -183,6 +252,7 @@ def main() -> None:
         "c1_p50_ms_server": round(statistics.median(t for _, times in served for t in times) * 1000, 2),
         "c1_p50_ms_in_process": round(statistics.median(t for _, _, times in in_process for t in times) * 1000, 2),
         "goal": {"path_cpu_ms_per_request_at_most": GOAL_MS, "met": ms(path) <= GOAL_MS},
+        **({"floor": _floor(_requests("v1", sentences, pair))} if args.floor else {}),
     }, indent=2))
 
 

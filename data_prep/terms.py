@@ -399,7 +399,9 @@ def term_places(sentence: str, marked: Marked, translation: str) -> list[tuple[i
         if term is None:
             at += len(marker)
             continue
-        starts = found.setdefault(term, occurrence_starts(translation, term.target))
+        if term not in found:
+            found[term] = occurrence_starts(translation, term.target)
+        starts = found[term]
         if starts:
             start = starts.pop(0)
             places.append((at, at + len(term.text), start, start + len(term.target)))

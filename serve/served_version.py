@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from typing import Sequence
 
 from data_prep.errors import S2SError
-from data_prep.terms import Glossary, Term, from_model, mark, occurrences, term_places, to_model, unmark
+from data_prep.terms import Glossary, Marked, Term, from_model, mark, occurrences, term_places, to_model, unmark
 from documents.inline import Link, Segment, Translated, pinned, sentence_links
 from seq2seq.engines.choice import open_translator
 from seq2seq.engines.translator import DecodeConfig, DecodeOptions, Hypotheses
@@ -41,11 +41,12 @@ class TextResult:
 @dataclass(frozen=True)
 class _Sentences:
     """A text's layout, its sentences as written, and their best translations: what aligning needs; with a
-    glossary, where each sentence's terms are, in it and in its translation (data_prep/terms.py's term_places)."""
+    glossary, the text marked and its sentences as marked, where aligning finds each term's place."""
     layout: list[str]
     sources: list[str]
     translations: list[str]
-    terms: list[list[tuple[int, int, int, int]]] | None = None
+    marked: Marked | None = None
+    marked_sources: Sequence[str] = ()
 
 
 _WORD = re.compile(r"\S+")
@@ -125,7 +126,8 @@ class ServedVersion:
             for j, (source, translation, after) in enumerate(zip(text.sources, text.translations, text.layout[1:])):
                 end = source_at + len(source)
                 if any(start < end + 1 and source_at - 1 < stop for start, stop in wanted):
-                    todo.append((i, source_at, target_at, source, translation, text.terms[j] if text.terms else []))
+                    places = term_places(text.marked_sources[j], text.marked, translation) if text.marked else []
+                    todo.append((i, source_at, target_at, source, translation, places))
                 source_at, target_at = end + len(after), target_at + len(translation) + len(after)
         alignments = self.translator.align([t[3] for t in todo], [t[4] for t in todo])
         links: list[list[Link]] = [[] for _ in results]
@@ -167,9 +169,8 @@ class ServedVersion:
             terms = list(matched.values())
             results.append(replace(result, applied=tuple(t for t, p in zip(terms, present) if p),
                                    missed=tuple(t for t, p in zip(terms, present) if not p)))
-            best = [t[0] for t in translations]
-            sentences.append(_Sentences(seg.layout, [unmark(sentence, m) for sentence in seg.sentences], best,
-                                        [term_places(sentence, m, out) for sentence, out in zip(seg.sentences, best)]))
+            sentences.append(_Sentences(seg.layout, [unmark(sentence, m) for sentence in seg.sentences],
+                                        [t[0] for t in translations], m, seg.sentences))
         return results, sentences
 
     def _hypotheses(self, sentences: list[str], options: DecodeOptions, cache: LruCache,

@@ -81,3 +81,22 @@ def test_a_named_glossary_applies_inside_a_document(store, tmp_path):
     html = client.post("/v1/translate", json={"q": "<p>The <b>dog</b> sees a car.</p>", "source": "en",
                                               "target": "de", "format": "html", "terminology": "animals"})
     assert "<b>Zorbix</b>" in html.json["translations"][0]
+
+
+def test_markup_around_a_term_follows_the_term_whatever_the_attention_says(store, tmp_path, monkeypatch):
+    from seq2seq.engines.ct2_translator import Ct2Translator
+    from seq2seq.engines.translator import WordLink
+    from tests.serve.test_terms import ANIMALS, _copy_store, _import
+
+    def backwards(self, sources, targets):
+        # Every source word linked, for sure, to the target word as far from its end as it is from the start.
+        return [[WordLink(i, len(t.split()) - 1 - i, True) for i in range(min(len(s.split()), len(t.split())))]
+                for s, t in zip(sources, targets)]
+
+    monkeypatch.setattr(Ct2Translator, "align", backwards)
+    copy = _copy_store(store, tmp_path / "store")
+    _import(copy, "animals", ANIMALS, tmp_path)
+    client = create_app(ServeConfig(store=copy, reload_interval_s=0)).test_client()
+    html = client.post("/v1/translate", json={"q": "<p>The <b>dog</b> sees a car.</p>", "source": "en",
+                                              "target": "de", "format": "html", "terminology": "animals"})
+    assert "<b>Zorbix</b>" in html.json["translations"][0]

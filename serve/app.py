@@ -3,10 +3,8 @@
 import json
 import logging
 import os
-import tempfile
 import time
 from dataclasses import replace
-from pathlib import Path
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
@@ -332,8 +330,7 @@ def create_app(config: ServeConfig, workers: int = 1) -> Flask:
     app.extensions["s2s.cache"] = LruCache(config.cache_size)
     app.extensions["s2s.glossaries"] = GlossaryCache()
     app.extensions["s2s.workers"] = workers
-    app.extensions["s2s.downloads"] = Downloads(config.files_dir or Path(tempfile.mkdtemp(prefix="s2s-files-")),
-                                                config.files_keep_s)
+    app.extensions["s2s.downloads"] = Downloads(config.files_dir, config.files_keep_s)
     app.extensions["s2s.registry"] = Registry(config)
     for blueprint in (api, sagemaker, operations, libretranslate_api.libretranslate, amazon_api.amazon):
         app.register_blueprint(blueprint)

@@ -31,6 +31,11 @@ def test_the_best_bleu_within_the_budget_wins_and_a_tie_goes_to_the_cheaper_opti
     near, far = (Measured(DecodeOptions(beam_size=3, patience=1, length_penalty=penalty), 30.5, ms)
                  for penalty, ms in ((0.6, 8.0), (0.2, 7.0)))
     assert pick(SOCKEYE, [far, near], budget=1.0) == pick(SOCKEYE, [near, far], budget=1.0) == near
+    # Nor does a timing exclude a candidate that searches no more than Sockeye's mode, unless the budget is
+    # under 1: the same checkpoint published twice chooses the same options.
+    timed_slow = _candidate(5, 30.5, 10.4)
+    assert pick(SOCKEYE, [timed_slow], budget=1.0) == pick(SOCKEYE, [timed_slow], budget=1.5) == timed_slow
+    assert pick(SOCKEYE, [timed_slow], budget=0.9) == SOCKEYE
 
 
 def test_a_record_gives_the_options_and_older_versions_decode_as_sockeye():

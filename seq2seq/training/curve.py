@@ -3,13 +3,13 @@ from pathlib import Path
 
 
 def plot_training_curve(checkpoints: list[dict], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    # A Figure of its own, not pyplot's: no backend to switch process-wide, and no figure left open in
+    # pyplot's registry when plotting fails half-way.
+    from matplotlib.figure import Figure
 
     numbers = [c["checkpoint"] for c in checkpoints]
-    fig, (ppl, bleu) = plt.subplots(1, 2, figsize=(10, 4), dpi=100)
+    fig = Figure(figsize=(10, 4), dpi=100)
+    ppl, bleu = fig.subplots(1, 2)
     ppl.plot(numbers, [c["train_perplexity"] for c in checkpoints], marker="o", label="train")
     ppl.plot(numbers, [c["validation_perplexity"] for c in checkpoints], marker="o", label="validation")
     ppl.set_yscale("log")
@@ -23,4 +23,3 @@ def plot_training_curve(checkpoints: list[dict], path: Path) -> None:
     fig.suptitle("Training curve")
     fig.tight_layout()
     fig.savefig(path)
-    plt.close(fig)

@@ -1,5 +1,4 @@
-import sys
-
+from data_prep.exiting import exit_quickly
 from s2s_cli import main
 
-sys.exit(main())
+exit_quickly(main())

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from data_prep.corpus import CorpusSpec
 from data_prep.errors import S2SError
+from data_prep.exiting import exit_quickly
 from data_prep.prepare import PrepareConfig, prepare
 from data_prep.prepared_dir import PreparedDir
 from data_prep.subwords import SubwordConfig
@@ -210,4 +211,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_quickly(main())

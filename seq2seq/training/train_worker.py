@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from data_prep.errors import S2SError
+from data_prep.exiting import exit_quickly
 from seq2seq.training.launch import worker_failure_file
 from seq2seq.training.stopping import TrainingInterrupted
 from seq2seq.training.train import TrainConfig, failure_reason, train
@@ -40,4 +41,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    exit_quickly(main(sys.argv[1:]))

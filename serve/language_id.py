@@ -1,7 +1,8 @@
 """Which of the served languages a text is in, for requests whose source language is "auto".
 
 py3langid's model (the wheel's own, 4.6 MB) is loaded once per process, on the first call: loading
-takes about 0.7 s, which a worker that never sees "auto" should not pay at start-up. Each set of
+takes about 0.7 s, which a worker that never sees "auto" should not pay at start-up; nor should it pay
+py3langid's import, whose numpy costs 67 ms and is imported by nothing else a server needs. Each set of
 languages gets its own restricted copy of the model, because py3langid's set_languages changes the
 identifier it is called on; a copy, once made, is only read, so threads share it without a lock.
 """
@@ -10,10 +11,12 @@ import logging
 import threading
 from collections.abc import Collection
 from dataclasses import dataclass
-
-from py3langid.langid import MODEL_FILE, LanguageIdentifier
+from typing import TYPE_CHECKING
 
 from data_prep.errors import S2SError
+
+if TYPE_CHECKING:
+    from py3langid.langid import LanguageIdentifier
 
 log = logging.getLogger(__name__)
 
@@ -33,16 +36,18 @@ class Detected:
 
 
 _lock = threading.Lock()
-_full: LanguageIdentifier | None = None
+_full: "LanguageIdentifier | None" = None
 # Keyed by the requested codes, lowercased: the served languages, so a handful of sets per process.
-_restricted: dict[frozenset[str], LanguageIdentifier] = {}
+_restricted: "dict[frozenset[str], LanguageIdentifier]" = {}
 
 
-def _identifier(among: frozenset[str]) -> LanguageIdentifier:
+def _identifier(among: frozenset[str]) -> "LanguageIdentifier":
     global _full
     with _lock:
         if among not in _restricted:
             if _full is None:
+                from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
                 _full = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
             known = among & set(_full.labels)
             if not known:

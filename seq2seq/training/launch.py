@@ -6,6 +6,7 @@ first host (in sorted order, the same on every host) is the rendezvous master.
 import dataclasses
 import json
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -96,8 +97,10 @@ def train_on(cluster: Cluster, config: TrainConfig) -> dict | None:
 def _train_with_torchrun(cluster: Cluster, config: TrainConfig) -> None:
     command = torchrun_command(cluster, config)
     logger.info("distributed training: %s", " ".join(command[:8]))
-    # Training logs go to stderr, as in a single process: stdout is for a command's results.
-    process = subprocess.Popen(command, stdout=sys.stderr)
+    # Training logs go to stderr, as in a single process: stdout is for a command's results. torchrun's agent
+    # makes a torchelastic_* directory in the temporary directory for every run and leaves it there (96 in
+    # /tmp here after two days of tests): given the stop file's folder as TMPDIR, it goes with that folder.
+    process = subprocess.Popen(command, stdout=sys.stderr, env=dict(os.environ, TMPDIR=str(config.stop_file.parent)))
 
     def ask_workers_to_stop(signum, frame):
         # Not SIGTERM to torchrun: it would kill workers that take over 30 s to save their checkpoint.

@@ -1,4 +1,5 @@
 import signal
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -92,9 +93,12 @@ def test_best_checkpoints_are_averaged_and_the_better_model_kept(small_corpus, t
 
 
 def test_train_cli_runs_one_process_per_requested_gpu_under_torchrun(prepared, tmp_path):
+    elastic_before = set(Path(tempfile.gettempdir()).glob("torchelastic_*"))
     result = run_s2s("train", str(prepared), "--output", str(tmp_path / "run"), "--processes", "2",
                      "--max-updates", "10", "--checkpoint-interval", "10", "--batch-size", "256")
     assert result.returncode == 0, result.stderr[-4000:]
+    # torchrun's agent made its directory in the run's own temporary folder, and it went with it.
+    assert set(Path(tempfile.gettempdir()).glob("torchelastic_*")) <= elastic_before
     assert "--nproc_per_node=2" in result.stderr
     assert result.stdout.startswith(f"trained 10 updates into {tmp_path / 'run'}; last validation BLEU ")
     summary = RunDir(tmp_path / "run").read_summary()

@@ -58,12 +58,13 @@ class _SilentClientUnreader(SocketUnreader):
     def __init__(self, sock, worker: ThreadWorker):
         super().__init__(sock)
         self._worker = worker
+        # Made once per connection, not per read: every request reads through it.
+        self._waiting = select.poll()
+        self._waiting.register(sock, select.POLLIN)
 
     def chunk(self) -> bytes:
-        waiting = select.poll()
-        waiting.register(self.sock, select.POLLIN)
         waited = 0.0
-        while not waiting.poll(STOP_CHECK_S * 1000):
+        while not self._waiting.poll(STOP_CHECK_S * 1000):
             waited += STOP_CHECK_S
             if waited >= READ_TIMEOUT_S or not self._worker.alive:
                 return b""  # gunicorn's "client disconnected": the connection is closed quietly

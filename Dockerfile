@@ -27,6 +27,7 @@ ARG PIP_CERT=
 ARG PIP_FIND_LINKS=
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    S2S_INSTALLER=pip \
     S2S_TORCH=none \
     S2S_PROFILE=serve
 WORKDIR /opt/s2s
@@ -63,9 +64,12 @@ ARG TORCH_INDEX=
 ARG PIP_CERT=
 # A directory of wheels (mounted into the build) that pip may take packages from.
 ARG PIP_FIND_LINKS=
+# pip installs, not uv (install.sh's default): uv would stay in the image, and it could not be relied on
+# to see the base's torch through --system-site-packages as pip does.
 ENV PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    S2S_INSTALLER=pip \
     PATH=/opt/s2s/venv/bin:$PATH
 
 WORKDIR /opt/s2s

@@ -5,6 +5,7 @@
 #                                  python3.13, python3.12, python3.11 that runs and is 3.11 or newer)
 #   S2S_TORCH=cuda                 PyPI's default torch build, the CUDA one (on a GPU machine)
 #   TORCH_SPEC=torch==2.5.1 TORCH_INDEX=https://download.pytorch.org/whl/cu124   a build of one's choosing
+#   S2S_INSTALLER=pip              install with pip alone, not with uv (the default, several times faster)
 # install.sh's header says more. Changing them for an existing .venv takes `make clean` first.
 VENV := .venv
 BIN := $(VENV)/bin
@@ -104,7 +105,7 @@ $(NEWEST_STAMP): pyproject.toml Makefile install.sh $(if $(filter-out $(NEWEST_P
 	PYTHON=$(NEWEST_PYTHON) S2S_TORCH=none ./install.sh $(NEWEST_VENV) deps
 	S2S_TORCH=none ./install.sh $(NEWEST_VENV) project -e
 	@# Only the two of the dev extra that these tests use: moto and playwright take long to install.
-	$(NEWEST_VENV)/bin/pip install -q pytest hypothesis
+	./install.sh $(NEWEST_VENV) add pytest hypothesis
 	echo $(NEWEST_PYTHON) > $@
 
 FORCE:

@@ -247,3 +247,78 @@ def test_make_test_newest_is_skipped_without_a_python_3_13(tmp_path):
                             text=True, timeout=60, env={"PATH": str(path), "HOME": str(tmp_path)})
     assert result.returncode == 0, result.stdout + result.stderr
     assert "test-newest: skipped: no Python 3.13 or newer" in result.stdout
+
+
+def pip_config(tmp_path: Path, url: str) -> Path:
+    """A pip configuration file naming the two indexes of `indexes`, and in [install] a find-links folder
+    that overrides [global]'s. Set as PIP_CONFIG_FILE it also overrides what this machine's own files set."""
+    (tmp_path / "constraints.txt").write_text("")
+    (tmp_path / "wheels").mkdir()
+    config = tmp_path / "pip.conf"
+    config.write_text(f"[global]\nindex-url = {url}/pypi\nextra-index-url = {url}/cpu\n"
+                      f"find-links = {tmp_path / 'elsewhere'}\nconstraint = {tmp_path / 'constraints.txt'}\n"
+                      f"cert = /etc/ssl/certs/ca-certificates.crt\n[install]\nfind-links = {tmp_path / 'wheels'}\n")
+    return config
+
+
+def test_plan_shows_pips_settings_as_uvs_options(tmp_path, bin_dir, indexes):
+    url, _ = indexes
+    result = plan(tmp_path, bin_dir, S2S_TORCH="none", PIP_CONFIG_FILE=str(pip_config(tmp_path, url)),
+                  PIP_TRUSTED_HOST="127.0.0.1 localhost")
+    assert result.returncode == 0, result.stderr
+    (line,) = [line for line in result.stdout.splitlines() if line.startswith("install.sh: installer: ")]
+    assert line.split()[2:] == [
+        "uv", "pip", "install", "--index-strategy", "unsafe-best-match",
+        "--index-url", f"{url}/pypi", "--extra-index-url", f"{url}/cpu", "--find-links", str(tmp_path / "wheels"),
+        "--constraint", str(tmp_path / "constraints.txt"),
+        "--allow-insecure-host", "127.0.0.1", "--allow-insecure-host", "localhost",
+        "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt"]
+    pip = plan(tmp_path, bin_dir, S2S_TORCH="none", S2S_INSTALLER="pip")
+    assert "install.sh: installer: pip (S2S_INSTALLER=pip)" in pip.stdout
+    unknown = plan(tmp_path, bin_dir, S2S_INSTALLER="conda")
+    assert unknown.returncode != 0
+    assert "S2S_INSTALLER=conda: expected uv (the default) or pip" in unknown.stderr
+
+
+def add(tmp_path: Path, venv: Path, config: Path, *packages: str) -> subprocess.CompletedProcess:
+    """`install.sh VENV add PACKAGES` with pip's settings from `config` alone, and a cache of its own."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PIP_CONFIG_FILE": str(config),
+           "PIP_DISABLE_PIP_VERSION_CHECK": "1", "UV_CACHE_DIR": str(tmp_path / "cache")}
+    return subprocess.run([str(INSTALL), str(venv), "add", *packages], cwd=REPO, capture_output=True, text=True,
+                          timeout=300, env=env)
+
+
+def installed_torch(venv: Path) -> str:
+    code = "import importlib.metadata; print(importlib.metadata.version('torch'))"
+    return subprocess.run([str(venv / "bin" / "python"), "-c", code], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def test_uv_installs_from_where_pip_would_and_the_cpu_build_wins(tmp_path, indexes):
+    uv = Path(sys.executable).parent / "uv"
+    if not uv.is_file():
+        pytest.skip(f"{uv} is missing: this .venv was installed with S2S_INSTALLER=pip")
+    url, requested = indexes
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    # With uv already there, nothing is downloaded from PyPI.
+    (venv / "bin" / "uv").symlink_to(uv)
+    result = add(tmp_path, venv, pip_config(tmp_path, url), "torch==2.13.0")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "install.sh: installer: uv, with pip's settings" in result.stdout
+    assert installed_torch(venv) == "2.13.0+cpu"
+    assert "/cpu/torch/" in requested and "/pypi/torch/" in requested
+
+
+def test_without_uv_pip_installs_and_says_why(tmp_path, indexes):
+    url, requested = indexes
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    # Neither index holds uv.
+    result = add(tmp_path, venv, pip_config(tmp_path, url), "torch==2.13.0")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "install.sh: installer: WARNING: pip could not install uv==" in result.stdout
+    assert "so pip installs instead" in result.stdout
+    assert not (venv / "bin" / "uv").exists()
+    assert installed_torch(venv) == "2.13.0+cpu"
+    assert "/pypi/uv/" in requested

@@ -61,8 +61,11 @@ chromium:
 demo: install
 	$(BIN)/s2s demo --workdir demo
 
+# The suite runs on TEST_WORKERS pytest-xdist workers, a module at a time each, in tests/conftest.py's
+# order: one trains the demo while the other runs what does not need it. TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 2
 test: install-dev
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder)
 
 # CI runs the suite on .venv's Python; this quick job keeps the newest Python here (3.13 or later)
 # from breaking unseen. Its own venv has neither torch nor Sockeye (S2S_TORCH=none: PyPI's torch is

@@ -183,7 +183,6 @@ def _resume_to_the_end(paths: SageMakerPaths, stopped_at: int, updates: int) -> 
     return [int(n) for n in re.findall(r"checkpoint (\d+): train_perplexity", log)]
 
 
-@pytest.mark.alone  # the job exits within 60 s of SIGTERM
 def test_sigterm_stops_at_the_next_update_and_a_restart_resumes_to_the_end(small_corpus, tmp_path):
     # Checkpoints every 40 updates: SIGTERM after the first must not wait for the second.
     paths = _tree(tmp_path, small_corpus, {"source_lang": "en", "target_lang": "de", "vocab_size": "400",
@@ -203,7 +202,6 @@ def test_sigterm_stops_at_the_next_update_and_a_restart_resumes_to_the_end(small
     assert [c["checkpoint"] for c in version.info["training"]["checkpoints"]] == [1, 2, 3]
 
 
-@pytest.mark.alone  # the job exits within 60 s of SIGTERM
 def test_two_training_processes_on_cpu_with_gloo_stop_together_and_resume(small_corpus, tmp_path):
     paths = _tree(tmp_path, small_corpus, {"source_lang": "en", "target_lang": "de", "vocab_size": "400",
                                             "max_updates": "40", "checkpoint_interval": "20",

@@ -68,10 +68,10 @@ def test_publish_on_a_full_disk_leaves_the_store_listing_and_serving(demo, store
         assert answer.status_code == 200 and answer.json["version"] == version.id
 
 
-def test_sagemaker_job_on_a_full_disk_writes_why_and_publishes_nothing(small_corpus, tmp_path):
-    paths = _tree(tmp_path, small_corpus, {"source_lang": "en", "target_lang": "de", "vocab_size": "400",
-                                            "max_updates": "10", "checkpoint_interval": "10",
-                                            "sockeye_args": "--batch-size 512", "decoding": "sockeye"})
+def test_sagemaker_job_on_a_full_disk_writes_why_and_publishes_nothing(job_corpus, tmp_path):
+    paths = _tree(tmp_path, job_corpus, {"source_lang": "en", "target_lang": "de", "vocab_size": "400",
+                                          "max_updates": "10", "checkpoint_interval": "10",
+                                          "sockeye_args": "--batch-size 512", "decoding": "sockeye"})
     with small_disk(paths.model, 500):
         result = _run_train(paths)
         assert result.returncode == 1, result.stdout[-2000:]

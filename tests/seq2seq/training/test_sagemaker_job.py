@@ -21,7 +21,7 @@ from seq2seq.versions.store import ModelStore
 from tests.conftest import REPO
 
 
-def _tree(tmp_path, small_corpus, hyperparameters: dict, channels=("train", "validation", "test")) -> SageMakerPaths:
+def _tree(tmp_path, corpus, hyperparameters: dict, channels=("train", "validation", "test")) -> SageMakerPaths:
     paths = SageMakerPaths(tmp_path / "ml")
     paths.hyperparameters.parent.mkdir(parents=True)
     paths.hyperparameters.write_text(json.dumps(hyperparameters))
@@ -29,7 +29,7 @@ def _tree(tmp_path, small_corpus, hyperparameters: dict, channels=("train", "val
     for channel in channels:
         directory = paths.channel(channel)
         directory.mkdir(parents=True)
-        for path in small_corpus[splits[channel]]:
+        for path in corpus[splits[channel]]:
             shutil.copyfile(path, directory / f"corpus{path.suffix}")
     return paths
 
@@ -44,12 +44,12 @@ def _run_train(paths: SageMakerPaths) -> subprocess.CompletedProcess:
                           timeout=600)
 
 
-def test_train_entry_point_publishes_a_servable_version_and_prints_metrics(small_corpus, tmp_path):
+def test_train_entry_point_publishes_a_servable_version_and_prints_metrics(job_corpus, tmp_path):
     # SDK v3 sends JSON-encoded strings ("true"), v2 str() ("True"): both must work.
-    paths = _tree(tmp_path, small_corpus, {"source_lang": "en", "target_lang": "de", "vocab_size": "400",
-                                            "max_updates": "20", "checkpoint_interval": "10",
-                                            "joint_vocab": "True", "sockeye_args": "--batch-size 512",
-                                            "decoding": "sockeye"})
+    paths = _tree(tmp_path, job_corpus, {"source_lang": "en", "target_lang": "de", "vocab_size": "400",
+                                          "max_updates": "20", "checkpoint_interval": "10",
+                                          "joint_vocab": "True", "sockeye_args": "--batch-size 512",
+                                          "decoding": "sockeye"})
     result = _run_train(paths)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     (version,) = ModelStore(paths.model).versions()
@@ -58,7 +58,7 @@ def test_train_entry_point_publishes_a_servable_version_and_prints_metrics(small
     # Sockeye's decoding, asked for: choosing on the dev set decodes it 26 times, which for a model of 20
     # updates (every sentence to its length bound) would take most of this test's time.
     assert version.info["decoding"]["mode"] == "sockeye"
-    assert version.info["test"]["name"] == "corpus" and version.info["test"]["sentences"] == 50
+    assert version.info["test"]["name"] == "corpus" and version.info["test"]["sentences"] == 20
     # The job publishes the CTranslate2 export, scored like the Sockeye model.
     assert version.export_problem() is None
     assert set(version.scores) == {"ctranslate2-float32", "sockeye-float32", "ctranslate2-int8"}
@@ -86,9 +86,9 @@ def test_train_entry_point_publishes_a_servable_version_and_prints_metrics(small
     ({"source_lang": "en", "target_lang": "de"}, (), r"^no training data: the train channel .* is missing or empty"),
     ({"source_lang": "en", "target_lang": "fr"}, ("train",), r"^channel train: corpus.en has no corpus.fr beside it"),
 ])
-def test_failures_are_written_for_sagemaker_without_a_traceback(small_corpus, tmp_path, hyperparameters, channels,
+def test_failures_are_written_for_sagemaker_without_a_traceback(job_corpus, tmp_path, hyperparameters, channels,
                                                                 reason):
-    paths = _tree(tmp_path, small_corpus, hyperparameters, channels)
+    paths = _tree(tmp_path, job_corpus, hyperparameters, channels)
     result = _run_train(paths)
     assert result.returncode == 1
     text = paths.failure.read_text()
@@ -183,11 +183,11 @@ def _resume_to_the_end(paths: SageMakerPaths, stopped_at: int, updates: int) -> 
     return [int(n) for n in re.findall(r"checkpoint (\d+): train_perplexity", log)]
 
 
-def test_sigterm_stops_at_the_next_update_and_a_restart_resumes_to_the_end(small_corpus, tmp_path):
+def test_sigterm_stops_at_the_next_update_and_a_restart_resumes_to_the_end(job_corpus, tmp_path):
     # Checkpoints every 40 updates: SIGTERM after the first must not wait for the second.
-    paths = _tree(tmp_path, small_corpus, {"source_lang": "en", "target_lang": "de", "vocab_size": "400",
-                                            "max_updates": "80", "checkpoint_interval": "40",
-                                            "sockeye_args": "--batch-size 256", "decoding": "sockeye"})
+    paths = _tree(tmp_path, job_corpus, {"source_lang": "en", "target_lang": "de", "vocab_size": "400",
+                                          "max_updates": "80", "checkpoint_interval": "40",
+                                          "sockeye_args": "--batch-size 256", "decoding": "sockeye"})
     output, seconds = _sigterm_after_first_checkpoint(paths)
     stopped_at = _stopped_at(paths)
     assert 40 < stopped_at < 80, output[-3000:]
@@ -202,11 +202,11 @@ def test_sigterm_stops_at_the_next_update_and_a_restart_resumes_to_the_end(small
     assert [c["checkpoint"] for c in version.info["training"]["checkpoints"]] == [1, 2, 3]
 
 
-def test_two_training_processes_on_cpu_with_gloo_stop_together_and_resume(small_corpus, tmp_path):
-    paths = _tree(tmp_path, small_corpus, {"source_lang": "en", "target_lang": "de", "vocab_size": "400",
-                                            "max_updates": "40", "checkpoint_interval": "20",
-                                            "processes_per_host": "2", "sockeye_args": "--batch-size 256",
-                                            "decoding": "sockeye"})
+def test_two_training_processes_on_cpu_with_gloo_stop_together_and_resume(job_corpus, tmp_path):
+    paths = _tree(tmp_path, job_corpus, {"source_lang": "en", "target_lang": "de", "vocab_size": "400",
+                                          "max_updates": "40", "checkpoint_interval": "20",
+                                          "processes_per_host": "2", "sockeye_args": "--batch-size 256",
+                                          "decoding": "sockeye"})
     output, seconds = _sigterm_after_first_checkpoint(paths)
     assert "--nproc_per_node=2" in output
     # SageMaker signals only the job; both workers agree on the update to stop at.

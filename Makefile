@@ -34,7 +34,7 @@ $(RUNTIME_STAMP): pyproject.toml Makefile install.sh
 	./install.sh $(VENV) project -e
 	touch $@
 
-# The runtime's install and more, in one pass: pip resolves, and torch is checked, once.
+# The runtime's install and more, in one pass: the installer resolves, and torch is checked, once.
 $(DEV_STAMP): pyproject.toml Makefile install.sh
 	./install.sh $(VENV) deps dev,aws
 	./install.sh $(VENV) project -e
